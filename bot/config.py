@@ -1,0 +1,76 @@
+"""Settings from the environment (and an optional `.env` file), one object for the whole app."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    # A self-hosted Bot API server (or the local emulator); empty means api.telegram.org.
+    telegram_api_url: str | None = None
+    bot_username: str = "zhupei_sandbox_bot"
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    # Master key for personal data at rest (base64 of 32 bytes). When empty, `key_file` is used,
+    # and created with owner-only permissions when it does not exist yet.
+    encryption_key: SecretStr | None = None
+    key_file: Path | None = None
+
+    default_locale: str = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+
+    # Documents uploaded by trainees and bases live on disk, never in the database.
+    max_upload_bytes: int = 10 * 1024 * 1024
+
+    # Login throttling: failures allowed per window, per account and per chat.
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+
+    invitation_ttl_hours: int = 72
+
+    # Scheduler and outbox.
+    sweep_interval_seconds: int = 60
+    outbox_rate_per_second: float = 25.0
+    outbox_per_chat_interval_seconds: float = 1.0
+    quiet_hours_start: time = time(22, 0)
+    quiet_hours_end: time = time(8, 0)
+    apply_close_offsets: list[str] = Field(default_factory=lambda: ["3d", "1d", "2h"])
+    confirm_close_offsets: list[str] = Field(default_factory=lambda: ["24h", "2h", "15m"])
+    lock_end_offset: str = "1h"
+    digest_time: time = time(9, 0)
+
+    log_level: str = "INFO"
+
+    @property
+    def sandbox(self) -> bool:
+        return self.bot_token is None or not self.bot_token.get_secret_value()
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'zhupei.db'}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "zhupei.key"
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "files"

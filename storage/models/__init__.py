@@ -1,0 +1,48 @@
+"""All tables. Importing this package registers them on `SQLModel.metadata`."""
+
+from storage.models._base import SQLModel
+from storage.models.accounts import (
+    Account,
+    Invitation,
+    LoginThrottle,
+    PhoneVerification,
+    TelegramUser,
+)
+from storage.models.applications import AllocationOffer, Application
+from storage.models.audit import AuditLog, Handover
+from storage.models.changes import ChangeRequest
+from storage.models.fsm import FsmRecord
+from storage.models.outbox import OutboxMessage
+from storage.models.profile import EducationRecord, TraineeProfile, WorkRecord
+from storage.models.reference import Base, Batch, BatchPersonnelType, City, Plan, Specialty
+from storage.models.training import Document, Reduction, Training
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Account",
+    "AllocationOffer",
+    "Application",
+    "AuditLog",
+    "Base",
+    "Batch",
+    "BatchPersonnelType",
+    "ChangeRequest",
+    "City",
+    "Document",
+    "EducationRecord",
+    "FsmRecord",
+    "Handover",
+    "Invitation",
+    "LoginThrottle",
+    "OutboxMessage",
+    "PhoneVerification",
+    "Plan",
+    "Reduction",
+    "Specialty",
+    "TelegramUser",
+    "TraineeProfile",
+    "Training",
+    "WorkRecord",
+    "metadata",
+]

@@ -1,0 +1,21 @@
+"""INSERT … ON CONFLICT DO NOTHING on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def insert_ignore(
+    session: AsyncSession, model: type[Any], values: dict[str, Any], conflict: Sequence[str]
+) -> bool:
+    """Insert a row unless one with the same `conflict` columns exists; True when inserted."""
+    table = model.__table__
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
+    result = await session.execute(stmt)
+    return bool(result.rowcount)
