@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     digest_time: time = time(9, 0)
 
     log_level: str = "INFO"
+    # Updates handled at once; the rest wait in the queue (bounded memory, DB and Redis pools).
+    max_concurrent_updates: int = 100
+
+    # With no token the bot runs against a local Bot API emulator (the sandbox).
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8081
+    sandbox_chat: bool = True  # a terminal chat when stdin is a terminal
 
     @property
     def sandbox(self) -> bool:

@@ -19,3 +19,21 @@ async def insert_ignore(
     stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
     result = await session.execute(stmt)
     return bool(result.rowcount)
+
+
+async def upsert(
+    session: AsyncSession,
+    model: type[Any],
+    values: dict[str, Any],
+    conflict: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert a row, or update the `update` columns of the row with the same `conflict` key."""
+    table = model.__table__
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(conflict), set_={col: stmt.excluded[col] for col in update}
+    )
+    await session.execute(stmt)

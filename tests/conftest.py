@@ -123,3 +123,12 @@ def make_ctx(db: Database, clock: FrozenClock, cipher: FieldCipher, data_dir: Pa
             yield Ctx(session=session, clock=clock, cipher=cipher, upload_dir=data_dir / "files")
 
     return factory
+
+
+@pytest.fixture
+async def app(db: Database, cipher: FieldCipher, clock: FrozenClock, data_dir: Path):  # type: ignore[no-untyped-def]
+    """The running bot against the Bot API emulator (see tests/harness.py)."""
+    from tests.harness import running_bot
+
+    async with running_bot(db, cipher, clock, data_dir) as harness:
+        yield harness

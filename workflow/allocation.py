@@ -47,12 +47,13 @@ async def offer(
         offered_at=now,
         expires_at=now + timedelta(hours=batch.offer_hours),
     )
-    ctx.session.add(row)
     from sqlalchemy.exc import IntegrityError
 
     try:
+        # Added inside the savepoint: begin_nested() flushes pending rows before it opens the
+        # savepoint, and a failure there would abort the whole transaction.
         async with ctx.session.begin_nested():
-            await ctx.session.flush()
+            ctx.session.add(row)
     except IntegrityError as exc:
         raise DomainError("alloc.offer_open") from exc
     audit(

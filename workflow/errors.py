@@ -25,5 +25,5 @@ class NotFound(DomainError):
 class Forbidden(DomainError):
     """The actor's role or scope does not cover the subject."""
 
-    def __init__(self, code: str = "forbidden", **params: Any) -> None:
+    def __init__(self, code: str = "forbidden.generic", **params: Any) -> None:
         super().__init__(code, **params)

@@ -63,14 +63,16 @@ async def accept(ctx: Ctx, actor: Actor, application_id: int) -> Application:
     )
     if other is not None:
         raise DomainError("accept.second_admission", year=app.cohort_year)
-    before = str(app.status)
-    app.status = S.ACCEPTED
-    app.answered_at = app.updated_at = ctx.now()
+    before, year = str(app.status), app.cohort_year
     try:
+        # Changed inside the savepoint: begin_nested() flushes pending changes before it opens
+        # the savepoint, and a failure there would abort the whole transaction.
         async with ctx.session.begin_nested():
-            await ctx.session.flush()
+            app.status = S.ACCEPTED
+            app.answered_at = app.updated_at = ctx.now()
     except IntegrityError as exc:  # the database's one-admission-per-year index
-        raise DomainError("accept.second_admission", year=app.cohort_year) from exc
+        # The rollback expired `app`: reading it now would need a lazy load.
+        raise DomainError("accept.second_admission", year=year) from exc
     audit(ctx, actor, "application", app.id or 0, "accept", from_state=before, to_state="accepted")
     await notify_base_staff(
         ctx, app.base_id, "base_result_accepted", f"application:{app.id}", occurrence=ctx.now()

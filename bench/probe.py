@@ -1,0 +1,38 @@
+"""A diagnostic router for load tests: `/ping` only replies; `/note N` writes a row (an audit
+entry) and appends N to the user's dialog data, then replies. It runs through the same
+middlewares, session and FSM storage as every feature; it is never part of the bot's routers."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+
+from workflow.audit import audit
+from workflow.context import Ctx
+
+
+class Probe(StatesGroup):
+    noting = State()
+
+
+def build_probe_router() -> Router:
+    router = Router(name="probe")
+
+    @router.message(Command("ping"))
+    async def ping(message: Message) -> None:
+        await message.answer("pong")
+
+    @router.message(Command("note"))
+    async def note(message: Message, command: CommandObject, ctx: Ctx, state: FSMContext) -> None:
+        n = int(command.args or 0)
+        audit(ctx, None, "probe", n, "note", detail_user=message.from_user.id)
+        data = await state.get_data()
+        await state.set_data({"notes": [*data.get("notes", []), n]})
+        await state.set_state(Probe.noting)
+        await ctx.session.commit()
+        await message.answer(f"noted {n}")
+
+    return router

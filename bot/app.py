@@ -1,0 +1,75 @@
+"""Builds the Bot and the Dispatcher. Routers come from factories, so a test can build as many
+dispatchers as it likes (a Router attaches to one Dispatcher only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram import BaseMiddleware, Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import LinkPreviewOptions
+
+from bot.config import Settings
+from bot.errors import build_error_router
+from bot.middlewares import DbSessionMiddleware
+from bot.services import Services
+
+
+def build_bot(token: str, api_url: str | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else None
+    return Bot(
+        token=token,
+        session=session,
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+        ),
+    )
+
+
+def build_isolation(settings: Settings) -> BaseEventIsolation:
+    """Two updates of one user never run at once: per process, or across instances via Redis."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation
+        from redis.asyncio import BlockingConnectionPool, Redis
+
+        # Waiting for a pooled connection beats failing a burst with "Too many connections".
+        pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=30)
+        return RedisEventIsolation(
+            redis=Redis(connection_pool=pool),
+            lock_kwargs={"timeout": 60, "blocking_timeout": 60, "sleep": 0.02},
+        )
+    return SimpleEventIsolation()
+
+
+def build_dispatcher(
+    services: Services,
+    *,
+    isolation: BaseEventIsolation | None = None,
+    outermost: Sequence[BaseMiddleware] = (),
+    routers: Sequence[Router] | None = None,
+) -> Dispatcher:
+    """`outermost` middlewares wrap everything (a test harness tracking finished updates);
+    `routers` replaces the project's routers (a benchmark's probe router, say)."""
+    from handlers import build_routers
+
+    # aiogram registers its FSM middleware (which takes the per-user lock) at construction when
+    # FSM is enabled; disabling it and registering it ourselves puts our session middleware
+    # inside the lock, so an update's commit happens before the next update of that user reads.
+    dp = Dispatcher(
+        storage=services.fsm_storage,
+        events_isolation=isolation or build_isolation(services.settings),
+        disable_fsm=True,
+    )
+    for middleware in outermost:
+        dp.update.outer_middleware(middleware)
+    dp.update.outer_middleware(dp.fsm)
+    dp.update.outer_middleware(DbSessionMiddleware(services))
+    dp.include_router(build_error_router())
+    dp.include_routers(*(build_routers() if routers is None else routers))
+    dp["services"] = services
+    return dp

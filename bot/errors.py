@@ -1,0 +1,39 @@
+"""The last line of defence: an unexpected error gets an apology in the user's language and a
+traceback in the log (with personal data redacted by the log formatter)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent
+
+from bot.i18n import DEFAULT_LOCALE, Translator
+from bot.replies import tell
+
+log = logging.getLogger("zhupei.errors")
+
+
+def build_error_router() -> Router:
+    router = Router(name="errors")
+
+    @router.errors()
+    async def on_error(event: ErrorEvent, bot: Bot, **data: Any) -> bool:
+        log.error(
+            "update %s failed: %s",
+            event.update.update_id,
+            type(event.exception).__name__,
+            exc_info=event.exception,
+        )
+        i18n: Translator = data.get("i18n") or Translator(DEFAULT_LOCALE)
+        try:
+            await tell(bot, event.update, i18n("error.unexpected"))
+        except TelegramAPIError:
+            log.warning(
+                "could not tell the user about the failure of update %s", event.update.update_id
+            )
+        return True
+
+    return router

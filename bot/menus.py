@@ -1,0 +1,56 @@
+"""Command menus (setMyCommands): a default one for everybody, and one per role scoped to the
+chat of each staff or trainee account, in the user's language."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.i18n import LOCALES, Translator
+from workflow.enums import Role
+
+GUEST = ("start", "register", "login", "language", "help", "cancel")
+ROLE_COMMANDS: dict[Role | None, tuple[str, ...]] = {
+    None: GUEST,
+    Role.TRAINEE: (
+        "profile",
+        "apply",
+        "status",
+        "years",
+        "reminders",
+        "language",
+        "help",
+        "cancel",
+    ),
+    Role.BASE: ("menu", "language", "help", "cancel"),
+    Role.CITY: ("menu", "language", "help", "cancel"),
+    Role.PROVINCE: ("menu", "language", "help", "cancel"),
+}
+
+
+def commands_for(role: Role | None, i18n: Translator) -> list[BotCommand]:
+    return [
+        BotCommand(command=name, description=i18n(f"commands.{name}"))
+        for name in ROLE_COMMANDS[role]
+        if i18n.has(f"commands.{name}")
+    ]
+
+
+async def set_default_menus(bot: Bot) -> None:
+    """The guest menu: zh-CN for everybody, English for English-language Telegram clients."""
+    await bot.set_my_commands(
+        commands_for(None, Translator("zh-CN")), scope=BotCommandScopeDefault()
+    )
+    for locale in LOCALES:
+        if locale == "zh-CN":
+            continue
+        await bot.set_my_commands(
+            commands_for(None, Translator(locale)),
+            scope=BotCommandScopeDefault(),
+            language_code=locale.split("-")[0],
+        )
+
+
+async def set_chat_menu(bot: Bot, chat_id: int, role: Role | None, i18n: Translator) -> None:
+    """The menu of one chat, for its account's role and the language the user chose."""
+    await bot.set_my_commands(commands_for(role, i18n), scope=BotCommandScopeChat(chat_id=chat_id))

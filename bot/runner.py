@@ -1,0 +1,121 @@
+"""`zhupei run`: start the bot against Telegram (with a token) or the local sandbox (without)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+
+from aiogram import Bot, Dispatcher
+
+from bot.app import build_bot, build_dispatcher
+from bot.config import Settings
+from bot.fsm_storage import SqlStorage
+from bot.keys import load_cipher
+from bot.logs import setup_logging
+from bot.menus import set_default_menus
+from bot.services import Services
+from storage.db import Database
+from workflow.clock import SystemClock
+
+log = logging.getLogger("zhupei")
+
+SANDBOX_TOKEN = "100000:zhupei-sandbox-token"
+
+
+class NotMigrated(SystemExit):
+    pass
+
+
+async def ensure_schema(settings: Settings, url: str) -> None:
+    """Refuse a database behind the current migration; the sandbox upgrades by itself."""
+    from storage import migrate
+
+    if await asyncio.to_thread(migrate.is_up_to_date, url):
+        return
+    if settings.sandbox:
+        log.info("upgrading the sandbox database")
+        await asyncio.to_thread(migrate.upgrade, url)
+        return
+    raise NotMigrated(
+        "The database is behind the current migration. Run `zhupei db upgrade` first."
+    )
+
+
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.resolved_database_url)
+    clock = SystemClock()
+    return Services(
+        settings=settings,
+        db=db,
+        cipher=load_cipher(settings),
+        clock=clock,
+        fsm_storage=SqlStorage(db, clock=clock),
+    )
+
+
+async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
+    """Everything a running bot does: menus, the scheduler, and polling until stopped."""
+    from scheduler import runtime as scheduler_runtime
+
+    await set_default_menus(bot)
+    background = await scheduler_runtime.start(services, bot)
+    try:
+        await dp.start_polling(
+            bot,
+            allowed_updates=dp.resolve_used_update_types(),
+            tasks_concurrency_limit=services.settings.max_concurrent_updates,
+        )
+    finally:
+        await scheduler_runtime.stop(background)
+
+
+async def run_async(settings: Settings) -> None:
+    url = settings.resolved_database_url
+    await ensure_schema(settings, url)
+    services = build_services(settings)
+    try:
+        if settings.sandbox:
+            await run_sandbox(settings, services)
+        else:
+            assert settings.bot_token is not None
+            bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
+            await serve(services, bot, build_dispatcher(services))
+    finally:
+        await services.db.dispose()
+
+
+async def run_sandbox(settings: Settings, services: Services) -> None:
+    from bot.emulator import BotApiEmulator
+    from bot.sandbox import terminal_chat
+
+    emulator = BotApiEmulator(token=SANDBOX_TOKEN, bot_username=settings.bot_username)
+    url = await emulator.start(settings.sandbox_host, settings.sandbox_port)
+    log.warning(
+        "No BOT_TOKEN: running the local sandbox. Bot API emulator at %s, database %s",
+        url,
+        settings.resolved_database_url,
+    )
+    bot = build_bot(SANDBOX_TOKEN, url)
+    dp = build_dispatcher(services)
+    tasks = [asyncio.create_task(serve(services, bot, dp), name="bot")]
+    if settings.sandbox_chat and sys.stdin.isatty():
+        tasks.append(asyncio.create_task(terminal_chat(emulator), name="terminal-chat"))
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await bot.session.close()
+        await emulator.stop()
+
+
+def run(settings: Settings | None = None) -> None:
+    settings = settings or Settings()
+    setup_logging(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_async(settings))

@@ -1,0 +1,30 @@
+"""The long-lived parts every handler may need, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.fsm_storage import SqlStorage
+from storage.crypto import FieldCipher
+from storage.db import Database
+from workflow.clock import Clock
+from workflow.context import Ctx
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    cipher: FieldCipher
+    clock: Clock
+    fsm_storage: SqlStorage
+
+    def ctx(self, session) -> Ctx:  # type: ignore[no-untyped-def]
+        return Ctx(
+            session=session,
+            clock=self.clock,
+            cipher=self.cipher,
+            upload_dir=self.settings.upload_dir,
+            max_upload_bytes=self.settings.max_upload_bytes,
+        )

@@ -1,0 +1,86 @@
+"""The bot as users meet it: the real Dispatcher and Bot, polling the Bot API emulator over
+HTTP, on the test's database, with a clock the test controls."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+
+from bot.app import build_bot, build_dispatcher
+from bot.config import Settings
+from bot.emulator import BotApiEmulator, ScriptedUser
+from bot.emulator.harness import run_polling
+from bot.emulator.tracking import ProcessedTracker
+from bot.fsm_storage import SqlStorage
+from bot.services import Services
+from storage.crypto import FieldCipher
+from storage.db import Database
+from workflow.clock import FrozenClock
+from workflow.context import Ctx
+
+
+@dataclass
+class BotHarness:
+    emulator: BotApiEmulator
+    services: Services
+    clock: FrozenClock
+    bot: Bot | None = None
+    dp: Dispatcher | None = None
+    _polling: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    def user(self, user_id: int, **kwargs: Any) -> ScriptedUser:
+        return self.emulator.user(user_id, **kwargs)
+
+    @contextlib.asynccontextmanager
+    async def ctx(self) -> AsyncIterator[Ctx]:
+        """A workflow context on the bot's database, in one committed transaction."""
+        async with self.db.transaction() as session:
+            yield self.services.ctx(session)
+
+    async def start(self) -> None:
+        self.bot = build_bot(self.emulator.token, self.emulator.url)
+        self.dp = build_dispatcher(self.services, outermost=[ProcessedTracker(self.emulator)])
+        await self._polling.enter_async_context(run_polling(self.dp, self.emulator, self.bot))
+
+    async def stop(self) -> None:
+        await self._polling.aclose()
+        self._polling = contextlib.AsyncExitStack()
+        if self.bot is not None:
+            await self.bot.session.close()
+
+    async def restart(self) -> None:
+        """A new Bot and Dispatcher (as after a process restart) on the same database."""
+        await self.stop()
+        await self.start()
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    db: Database, cipher: FieldCipher, clock: FrozenClock, data_dir: Path
+) -> AsyncIterator[BotHarness]:
+    settings = Settings(_env_file=None, data_dir=data_dir, database_url=db.url, bot_token=None)
+    services = Services(
+        settings=settings,
+        db=db,
+        cipher=cipher,
+        clock=clock,
+        fsm_storage=SqlStorage(db, clock=clock),
+    )
+    async with BotApiEmulator() as emulator:
+        harness = BotHarness(emulator=emulator, services=services, clock=clock)
+        await harness.start()
+        try:
+            yield harness
+        finally:
+            await harness.stop()
+        emulator.assert_no_violations()
+        assert not emulator.unanswered_callbacks, emulator.unanswered_callbacks
