@@ -1,5 +1,5 @@
 """Chat routers, one per feature, each built by its factory. Order matters: common commands
-first (they work in every state), the fallback last."""
+first (they work in every state), then the features, the fallback last."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
-    from handlers import common
+    from handlers import common, reminders, staff, trainee
 
     return [
         common.build_router(),
+        *trainee.build_routers(),
+        *staff.build_routers(),
+        reminders.build_router(),
         common.build_fallback_router(),
     ]

@@ -46,6 +46,14 @@ class BotHarness:
         async with self.db.transaction() as session:
             yield self.services.ctx(session)
 
+    async def deliver(self) -> int:
+        """Send the queued notices that are due now (what the outbox sender does in the
+        background of a running bot); returns how many were sent."""
+        from scheduler.outbox import drain_once
+
+        assert self.bot is not None
+        return await drain_once(self.services, self.bot)
+
     async def start(self) -> None:
         self.bot = build_bot(self.emulator.token, self.emulator.url)
         self.dp = build_dispatcher(self.services, outermost=[ProcessedTracker(self.emulator)])
