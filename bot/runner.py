@@ -88,6 +88,7 @@ async def run_async(settings: Settings) -> None:
 
 async def run_sandbox(settings: Settings, services: Services) -> None:
     from bot.emulator import BotApiEmulator
+    from bot.emulator.tracking import ProcessedTracker
     from bot.sandbox import terminal_chat
 
     emulator = BotApiEmulator(token=SANDBOX_TOKEN, bot_username=settings.bot_username)
@@ -98,7 +99,8 @@ async def run_sandbox(settings: Settings, services: Services) -> None:
         settings.resolved_database_url,
     )
     bot = build_bot(SANDBOX_TOKEN, url)
-    dp = build_dispatcher(services)
+    # The tracker lets the terminal chat wait exactly until an update is handled.
+    dp = build_dispatcher(services, outermost=[ProcessedTracker(emulator)])
     tasks = [asyncio.create_task(serve(services, bot, dp), name="bot")]
     if settings.sandbox_chat and sys.stdin.isatty():
         tasks.append(asyncio.create_task(terminal_chat(emulator), name="terminal-chat"))
