@@ -1,4 +1,4 @@
-"""A diagnostic router for load tests: `/ping` only replies; `/note N` writes a row (an audit
+"""A diagnostic router for load tests: `/ping N` only replies; `/note N` writes a row (an audit
 entry) and appends N to the user's dialog data, then replies. It runs through the same
 middlewares, session and FSM storage as every feature; it is never part of the bot's routers."""
 
@@ -22,8 +22,8 @@ def build_probe_router() -> Router:
     router = Router(name="probe")
 
     @router.message(Command("ping"))
-    async def ping(message: Message) -> None:
-        await message.answer("pong")
+    async def ping(message: Message, command: CommandObject) -> None:
+        await message.answer(f"pong {command.args or ''}".strip())
 
     @router.message(Command("note"))
     async def note(message: Message, command: CommandObject, ctx: Ctx, state: FSMContext) -> None:

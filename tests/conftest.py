@@ -132,3 +132,19 @@ async def app(db: Database, cipher: FieldCipher, clock: FrozenClock, data_dir: P
 
     async with running_bot(db, cipher, clock, data_dir) as harness:
         yield harness
+
+
+def redis_url_or_skip() -> str:
+    """Redis for the tests that need it; skipped on a machine without it, except in CI."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 1).close()
+    except OSError:
+        if os.environ.get("ZHUPEI_REQUIRE_SERVICES"):
+            raise
+        pytest.skip("Redis is not running on this machine")
+    return url

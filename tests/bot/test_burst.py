@@ -10,6 +10,7 @@ from bot.app import build_dispatcher, build_isolation
 from bot.emulator.tracking import ProcessedTracker
 from handlers import build_routers
 from storage.models import AuditLog, FsmRecord, TelegramUser
+from tests.conftest import redis_url_or_skip
 from tests.harness import BotHarness
 
 USERS = 200
@@ -21,7 +22,7 @@ async def test_burst_of_1000_updates_from_200_users_loses_nothing(
     app: BotHarness, isolation: str
 ) -> None:
     if isolation == "redis":
-        app.services.settings.redis_url = "redis://127.0.0.1:6379/0"
+        app.services.settings.redis_url = redis_url_or_skip()
     isolation_impl = build_isolation(app.services.settings)
     await app.stop()
     app.dp = None
