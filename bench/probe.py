@@ -1,6 +1,9 @@
-"""A diagnostic router for load tests: `/ping N` only replies; `/note N` writes a row (an audit
-entry) and appends N to the user's dialog data, then replies. It runs through the same
-middlewares, session and FSM storage as every feature; it is never part of the bot's routers."""
+"""A diagnostic router for load and failure tests, never part of the bot's routers.
+
+`/ping N` only replies; `/note N` writes a row (an audit entry), appends N to the user's dialog
+data and replies; `/boom X` fails with X in the exception text (errors must be apologised for
+and logged without personal data). It runs through the same middlewares, session and FSM
+storage as every feature."""
 
 from __future__ import annotations
 
@@ -34,5 +37,9 @@ def build_probe_router() -> Router:
         await state.set_state(Probe.noting)
         await ctx.session.commit()
         await message.answer(f"noted {n}")
+
+    @router.message(Command("boom"))
+    async def boom(message: Message, command: CommandObject) -> None:
+        raise RuntimeError(f"probe failure with {command.args}")
 
     return router
