@@ -86,11 +86,30 @@ async def run_async(settings: Settings) -> None:
         await services.db.dispose()
 
 
+async def seed_sandbox(services: Services) -> None:
+    """A fresh sandbox gets the demo data, so there is something to apply to, and prints the
+    staff invitations as the commands to type in the terminal chat."""
+    from sqlalchemy import select
+
+    from storage import demo_data
+    from storage.models import Batch
+
+    async with services.db.transaction() as session:
+        if await session.scalar(select(Batch.id).limit(1)) is not None:
+            return
+        report = await demo_data.load(services.ctx(session))
+    print("Sandbox: demo data loaded (Guangdong bases, specialties, two open batches).")
+    print("Staff invitations — in the terminal chat, switch user (e.g. `!user 20001`) and type:")
+    for invite in report.invites:
+        print(f"  {invite.account.display_name}: /start {invite.token}")
+
+
 async def run_sandbox(settings: Settings, services: Services) -> None:
     from bot.emulator import BotApiEmulator
     from bot.emulator.tracking import ProcessedTracker
     from bot.sandbox import terminal_chat
 
+    await seed_sandbox(services)
     emulator = BotApiEmulator(token=SANDBOX_TOKEN, bot_username=settings.bot_username)
     url = await emulator.start(settings.sandbox_host, settings.sandbox_port)
     log.warning(
@@ -109,6 +128,8 @@ async def run_sandbox(settings: Settings, services: Services) -> None:
         for task in done:
             task.result()
     finally:
+        with contextlib.suppress(RuntimeError):  # not polling any more
+            await dp.stop_polling()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

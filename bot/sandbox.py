@@ -68,7 +68,9 @@ def _read_file(raw: str) -> bytes:
 
 async def _act(user: ScriptedUser, line: str) -> None:
     if line.startswith("!press "):
-        await user.press(line[len("!press ") :].strip())
+        answer = await user.press(line[len("!press ") :].strip())
+        if getattr(answer, "text", None):
+            print(f"🔔 {answer.text}", flush=True)
     elif line == "!contact":
         await user.share_contact(user.phone_number or SANDBOX_PHONE, own=True)
     elif line.startswith("!upload "):

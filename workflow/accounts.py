@@ -133,7 +133,10 @@ async def register_trainee(ctx: Ctx, reg: Registration, tg_user_id: int) -> Acco
         created_at=now,
     )
     ctx.session.add(account)
-    await ctx.session.flush()
+    try:
+        await ctx.session.flush()
+    except IntegrityError as exc:  # a concurrent registration took the login name
+        raise DomainError("reg.login_name_taken") from exc
     assert account.id is not None
     ctx.session.add(
         TraineeProfile(
@@ -154,7 +157,8 @@ async def register_trainee(ctx: Ctx, reg: Registration, tg_user_id: int) -> Acco
     try:
         await ctx.session.flush()
     except IntegrityError as exc:  # a concurrent registration won the race
-        raise DomainError("reg.id_registered") from exc
+        taken = "reg.phone_registered" if "phone_index" in str(exc.orig) else "reg.id_registered"
+        raise DomainError(taken) from exc
     await bind_chat(ctx, account.id, tg_user_id)
     audit(ctx, Actor.of(account), "account", account.id, "register", to_state="active")
     return account
@@ -322,18 +326,28 @@ async def invite_staff(
     ctx.session.add(account)
     await ctx.session.flush()
     assert account.id is not None
+    token = await reinvite(ctx, account, ttl=ttl, created_by=created_by)
+    return account, token
+
+
+async def reinvite(
+    ctx: Ctx, account: Account, *, ttl: timedelta = timedelta(hours=72), created_by: str = "cli"
+) -> str:
+    """A fresh one-time invitation token for a staff account (a lost or expired link)."""
+    if Role(account.role) is Role.TRAINEE:
+        raise DomainError("invite.trainee")
     token = secrets.token_urlsafe(24)
     ctx.session.add(
         Invitation(
             token_hash=_token_hash(token),
-            account_id=account.id,
+            account_id=account.id,  # type: ignore[arg-type]
             created_by=created_by,
             created_at=ctx.now(),
             expires_at=ctx.now() + ttl,
         )
     )
-    audit(ctx, None, "account", account.id, "invited", to_state=role.value)
-    return account, token
+    audit(ctx, None, "account", account.id or 0, "invited", to_state=str(account.role))
+    return token
 
 
 async def redeem_invitation(ctx: Ctx, token: str, tg_user_id: int) -> Account:

@@ -1,0 +1,1 @@
+"""Reference data shipped with the app (CSV, UTF-8): the demo data set and import templates."""

@@ -1,0 +1,1 @@
+"""Alembic scripts; see `storage.migrate` for how they are run and regenerated."""
