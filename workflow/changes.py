@@ -3,8 +3,6 @@ commission of the base's city (or the province)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select, update
 
 from storage.models import Application, Base, ChangeRequest, Specialty, Training, WorkRecord
@@ -195,6 +193,7 @@ async def _apply(ctx: Ctx, app: Application, row: ChangeRequest) -> None:
     elif training is not None:
         training.status = _STATUS_OF[kind]
         if kind is ChangeKind.EXTEND:
-            training.end_date = date.fromisoformat(value) if "-" in value else parse_date(value)
+            # As filed: the value was checked by parse_date, which also reads 2029-9-1.
+            training.end_date = parse_date(value, "end_date")
         training.updated_at = ctx.now()
     app.updated_at = ctx.now()
