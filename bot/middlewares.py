@@ -97,7 +97,10 @@ class DbSessionMiddleware(BaseMiddleware):
                 await session.commit()
                 return result
             except DomainError as err:
-                await session.rollback()
+                if err.persist:
+                    await session.commit()
+                else:
+                    await session.rollback()
                 if isinstance(event, Update):
                     bot: Bot = data["bot"]
                     await tell(bot, event, i18n.error(err.code, err.params))

@@ -245,8 +245,8 @@ async def authenticate(
         await _record_failure(ctx, scopes, max_failures, window)
         until = await _blocked_until(ctx, scopes)
         if until is not None:
-            raise DomainError("login.throttled", until=until)
-        raise DomainError("login.wrong")
+            raise DomainError("login.throttled", persist=True, until=until)
+        raise DomainError("login.wrong", persist=True)
     await ctx.session.execute(
         update(LoginThrottle).where(LoginThrottle.scope.in_(scopes)).values(failures=0)
     )

@@ -8,8 +8,10 @@ from sqlalchemy import select, update
 from storage.models import Application, Base, ChangeRequest, Specialty, Training, WorkRecord
 from workflow.actor import Actor, require_base, require_city_or_province
 from workflow.audit import audit
+from workflow.completeness import check_personnel_type
 from workflow.context import Ctx
 from workflow.enums import (
+    NEEDS_CURRENT_UNIT,
     ApplicationStatus,
     BaseKind,
     ChangeKind,
@@ -19,6 +21,7 @@ from workflow.enums import (
 )
 from workflow.errors import DomainError, NotFound
 from workflow.notices import notify, notify_base_staff
+from workflow.profile import load as load_profile
 from workflow.profile import parse_date
 
 # Personnel types that may be changed into one another; master's students never change.
@@ -46,10 +49,15 @@ async def _validate(ctx: Ctx, app: Application, kind: ChangeKind, new_value: str
             raise DomainError("field.choice", field="personnel_type") from exc
         if old not in CHANGEABLE_TYPES or new not in CHANGEABLE_TYPES:
             raise DomainError("change.type_not_changeable")
+        if new in NEEDS_CURRENT_UNIT:
+            # The new type names its current unit; leaving a unit is updated after the change
+            # (the trainee's work module unlocks once the type no longer needs one).
+            view = await load_profile(ctx, app.account_id)
+            check_personnel_type(new, view.profile.has_work_unit, view.work)
         return old.value
     if kind is ChangeKind.SENDING_UNIT:
         if not 2 <= len(new_value.strip()) <= 128:
-            raise DomainError("field.too_long", field="unit_name", max=128)
+            raise DomainError("change.unit_name", min=2, max=128)
         return await ctx.session.scalar(
             select(WorkRecord.unit_name).where(
                 WorkRecord.account_id == app.account_id, WorkRecord.is_current
@@ -182,6 +190,9 @@ async def _apply(ctx: Ctx, app: Application, row: ChangeRequest) -> None:
         app.specialty_id = app.intended_specialty_id = int(value)
     elif kind is ChangeKind.BASE:
         app.base_id = int(value)
+        await notify_base_staff(
+            ctx, app.base_id, "base_trainee_joined", f"change:{row.id}", occurrence=ctx.now()
+        )
         first_site = await ctx.session.scalar(
             select(Base.id).where(Base.parent_id == app.base_id).order_by(Base.id)
         )

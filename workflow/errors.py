@@ -6,11 +6,16 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """A rule said no. `code` names the rule (a locale key under `error.`)."""
+    """A rule said no. `code` names the rule (a locale key under `error.`).
 
-    def __init__(self, code: str, **params: Any) -> None:
+    Normally a refusal leaves nothing behind: the caller rolls back. `persist=True` marks a
+    refusal whose own bookkeeping must stay (a failed login counted towards throttling).
+    """
+
+    def __init__(self, code: str, *, persist: bool = False, **params: Any) -> None:
         super().__init__(code)
         self.code = code
+        self.persist = persist
         self.params = params
 
     def __repr__(self) -> str:

@@ -26,7 +26,7 @@ from workflow.enums import (
     Gender,
 )
 from workflow.errors import DomainError, NotFound
-from workflow.identity import birth_date_of, normalize_phone
+from workflow.identity import birth_date_of, gender_of, normalize_phone
 
 ETHNICITIES = [
     "汉族",
@@ -206,9 +206,13 @@ async def set_basic(ctx: Ctx, actor: Actor, field: str, value: Any) -> TraineePr
     p = await _profile(ctx, actor)
     if field == "gender":
         try:
-            p.gender = Gender(value)
+            gender = Gender(value)
         except ValueError as exc:
             raise DomainError("field.choice", field=field) from exc
+        from_id = gender_of(p.id_type, ctx.cipher.decrypt("id_number", p.id_number_enc))
+        if from_id is not None and gender != from_id:
+            raise DomainError("basic.gender_mismatch")
+        p.gender = gender
     elif field == "birth_date":
         born = _date(value, field)
         from_id = birth_date_of(p.id_type, ctx.cipher.decrypt("id_number", p.id_number_enc))

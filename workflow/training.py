@@ -61,13 +61,15 @@ async def set_years(
     training = await _training_for(ctx, actor, training_id)
     if TrainingStatus(training.status) is TrainingStatus.WITHDRAWN:
         raise DomainError("years.withdrawn")
-    open_reduction = await ctx.session.scalar(
+    if training.reduction_applied_at is not None:
+        raise DomainError("years.reduction_applied")
+    in_review = await ctx.session.scalar(
         select(Reduction.id).where(
             Reduction.training_id == training_id,
-            Reduction.status.in_([s.value for s in (*REVIEWING, ReductionStatus.APPLIED)]),
+            Reduction.status.in_([s.value for s in REVIEWING]),
         )
     )
-    if open_reduction is not None:
+    if in_review is not None:
         raise DomainError("years.reduction_in_review")
     app = await ctx.get(Application, training.application_id)
     if not app.cohort_year - 1 <= start.year <= app.cohort_year + 1:

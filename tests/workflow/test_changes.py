@@ -96,13 +96,13 @@ async def test_file_only_by_the_admitting_base(
 async def test_filed_request_is_pending_and_audited(
     make_ctx: CtxFactory, world: World, clock: FrozenClock
 ) -> None:
-    a = await confirmed(make_ctx, clock, world)
+    a = await confirmed(make_ctx, clock, world, ptype=P.ENTRUSTED)
     cid = await file(make_ctx, world, a.app_id, K.PERSONNEL_TYPE, "own_unit")
     row = await reread(make_ctx, ChangeRequest, cid)
     assert (row.status, row.kind, row.old_value, row.new_value, row.base_id, row.filed_by) == (
         ChangeStatus.PENDING,
         K.PERSONNEL_TYPE,
-        "social",
+        "entrusted",
         "own_unit",
         world.base_a.id,
         world.staff_a.account_id,
@@ -199,6 +199,8 @@ async def test_personnel_type_change_is_applied_on_approval(
         (P.SOCIAL, "masters", "change.type_not_changeable"),
         (P.SOCIAL, "delegated", "change.type_not_changeable"),
         (P.SOCIAL, "nobody", "field.choice"),
+        # own-unit staff name their current unit: a social recruit without one can't become it
+        (P.SOCIAL, "own_unit", "apply.needs_current_unit"),
     ],
 )
 async def test_personnel_type_change_refusals(
@@ -218,7 +220,7 @@ async def test_sending_unit_change_renames_the_current_unit(
     e = await refused(
         make_ctx, lambda ctx: changes.file(ctx, world.staff_a, a.app_id, K.SENDING_UNIT, "院")
     )
-    assert e.code == "field.too_long"
+    assert e.code == "change.unit_name"
     cid = await file(make_ctx, world, a.app_id, K.SENDING_UNIT, "广州市第二人民医院")
     assert (await reread(make_ctx, ChangeRequest, cid)).old_value == "广州市第一人民医院"
     await approve(make_ctx, world.city_gz, cid)

@@ -472,3 +472,34 @@ async def test_edit_and_remove_work_records(make_ctx: CtxFactory) -> None:
     e = await refused(make_ctx, lambda ctx: profile.remove_work(ctx, other, past.id))
     assert e.code == "not_found"
     assert await work_rows(make_ctx, actor) == [("佛山市第一人民医院", False)]
+
+
+async def test_gender_must_match_the_resident_id(make_ctx: CtxFactory) -> None:
+    from tests.factories import make_trainee
+    from workflow import profile as profile_flow
+
+    async with make_ctx() as ctx:
+        trainee = await make_trainee(ctx, complete=False)
+        current = (await profile_flow.load(ctx, trainee.account_id)).profile.gender
+    other = "female" if current == "male" else "male"
+    with pytest.raises(DomainError) as e:
+        async with make_ctx() as ctx:
+            await profile_flow.set_basic(ctx, trainee, "gender", other)
+    assert e.value.code == "basic.gender_mismatch"
+    async with make_ctx() as ctx:
+        await profile_flow.set_basic(ctx, trainee, "gender", current)
+        assert (await profile_flow.load(ctx, trainee.account_id)).profile.gender == current
+
+
+async def test_a_failed_login_is_a_refusal_whose_count_is_kept(make_ctx: CtxFactory) -> None:
+    from tests.factories import make_trainee
+    from workflow import accounts as accounts_flow
+
+    async with make_ctx() as ctx:
+        trainee = await make_trainee(ctx, complete=False)
+        account = await ctx.session.get(accounts_flow.Account, trainee.account_id)
+        login = account.login_name
+    with pytest.raises(DomainError) as e:
+        async with make_ctx() as ctx:
+            await accounts_flow.authenticate(ctx, login, "wrong-pass1", 77)
+    assert e.value.code == "login.wrong" and e.value.persist

@@ -415,7 +415,7 @@ async def test_chain_base_city_province_then_applied(
     e = await refused(
         make_ctx, lambda ctx: training.set_years(ctx, t.actor, t.training_id, 3, START)
     )
-    assert e.code == "years.reduction_in_review"
+    assert e.code == "years.reduction_applied"
 
 
 async def test_years_fixed_while_a_reduction_is_in_review(
