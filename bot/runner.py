@@ -15,6 +15,7 @@ from bot.fsm_storage import SqlStorage
 from bot.keys import load_cipher
 from bot.logs import setup_logging
 from bot.menus import set_default_menus
+from bot.polling import run_polling
 from bot.services import Services
 from storage.db import Database
 from workflow.clock import SystemClock
@@ -62,13 +63,17 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
     await set_default_menus(bot)
     background = await scheduler_runtime.start(services, bot)
     try:
-        await dp.start_polling(
+        await run_polling(
+            dp,
             bot,
+            services.db,
+            services.clock,
+            concurrency=services.settings.max_concurrent_updates,
             allowed_updates=dp.resolve_used_update_types(),
-            tasks_concurrency_limit=services.settings.max_concurrent_updates,
         )
     finally:
         await scheduler_runtime.stop(background)
+        await bot.session.close()
 
 
 async def run_async(settings: Settings) -> None:
@@ -119,7 +124,8 @@ async def run_sandbox(settings: Settings, services: Services) -> None:
     )
     bot = build_bot(SANDBOX_TOKEN, url)
     # The tracker lets the terminal chat wait exactly until an update is handled.
-    dp = build_dispatcher(services, outermost=[ProcessedTracker(emulator)])
+    dp = build_dispatcher(services)
+    ProcessedTracker(emulator).install(dp)
     tasks = [asyncio.create_task(serve(services, bot, dp), name="bot")]
     if settings.sandbox_chat and sys.stdin.isatty():
         tasks.append(asyncio.create_task(terminal_chat(emulator), name="terminal-chat"))
@@ -128,8 +134,6 @@ async def run_sandbox(settings: Settings, services: Services) -> None:
         for task in done:
             task.result()
     finally:
-        with contextlib.suppress(RuntimeError):  # not polling any more
-            await dp.stop_polling()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,27 +1,55 @@
 """The bot as users meet it: the real Dispatcher and Bot, polling the Bot API emulator over
-HTTP, on the test's database, with a clock the test controls."""
+HTTP through the durable polling of production, on the test's database, with a clock the test
+controls."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 
 from bot.app import build_bot, build_dispatcher
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, ScriptedUser
-from bot.emulator.harness import run_polling
 from bot.emulator.tracking import ProcessedTracker
 from bot.fsm_storage import SqlStorage
+from bot.polling import DurablePolling
 from bot.services import Services
 from storage.crypto import FieldCipher
 from storage.db import Database
 from workflow.clock import FrozenClock
 from workflow.context import Ctx
+
+START_TIMEOUT = 10.0
+
+
+@contextlib.asynccontextmanager
+async def polling(
+    services: Services, emulator: BotApiEmulator, dp: Dispatcher, bot: Bot, **options: Any
+) -> AsyncIterator[DurablePolling]:
+    """Poll the emulator in the background for the duration of the block; on exit wait for the
+    updates in flight, then stop."""
+    ProcessedTracker(emulator).install(dp)
+    options.setdefault("concurrency", services.settings.max_concurrent_updates)
+    runner = DurablePolling(dp, bot, services.db, services.clock, poll_timeout=1, **options)
+    task = asyncio.create_task(runner.run())
+    started = asyncio.create_task(runner.started.wait())
+    await asyncio.wait({task, started}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        started.cancel()
+        await task  # polling ended early: surface its exception
+    assert runner.started.is_set(), "polling did not start"
+    try:
+        yield runner
+    finally:
+        await emulator.wait_in_flight(5.0)
+        runner.stop()
+        await task
 
 
 @dataclass
@@ -54,10 +82,13 @@ class BotHarness:
         assert self.bot is not None
         return await drain_once(self.services, self.bot)
 
-    async def start(self) -> None:
+    async def start(self, routers: Sequence[Router] | None = None) -> None:
+        """Start polling; `routers` replaces the project's routers (a probe router, say)."""
         self.bot = build_bot(self.emulator.token, self.emulator.url)
-        self.dp = build_dispatcher(self.services, outermost=[ProcessedTracker(self.emulator)])
-        await self._polling.enter_async_context(run_polling(self.dp, self.emulator, self.bot))
+        self.dp = build_dispatcher(self.services, routers=routers)
+        await self._polling.enter_async_context(
+            polling(self.services, self.emulator, self.dp, self.bot)
+        )
 
     async def stop(self) -> None:
         await self._polling.aclose()
@@ -65,10 +96,10 @@ class BotHarness:
         if self.bot is not None:
             await self.bot.session.close()
 
-    async def restart(self) -> None:
+    async def restart(self, routers: Sequence[Router] | None = None) -> None:
         """A new Bot and Dispatcher (as after a process restart) on the same database."""
         await self.stop()
-        await self.start()
+        await self.start(routers)
 
 
 @contextlib.asynccontextmanager

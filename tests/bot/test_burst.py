@@ -6,12 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.probe import build_probe_router
-from bot.app import build_dispatcher, build_isolation
-from bot.emulator.tracking import ProcessedTracker
+from bot.app import build_bot, build_dispatcher, build_isolation
 from handlers import build_routers
-from storage.models import AuditLog, FsmRecord, TelegramUser
+from storage.models import AuditLog, FsmRecord, InboxUpdate, TelegramUser
 from tests.conftest import redis_url_or_skip
-from tests.harness import BotHarness
+from tests.harness import BotHarness, polling
 
 USERS = 200
 PER_USER = 5
@@ -25,21 +24,14 @@ async def test_burst_of_1000_updates_from_200_users_loses_nothing(
         app.services.settings.redis_url = redis_url_or_skip()
     isolation_impl = build_isolation(app.services.settings)
     await app.stop()
-    app.dp = None
-    # The same bot, with the probe router in front of the project's routers.
-    from bot.app import build_bot
-    from bot.emulator.harness import run_polling
-
     bot = build_bot(app.emulator.token, app.emulator.url)
     dp = build_dispatcher(
         app.services,
         isolation=isolation_impl,
-        outermost=[ProcessedTracker(app.emulator)],
         routers=[build_probe_router(), *build_routers()],
     )
     users = [app.user(900_000 + i) for i in range(USERS)]
-    limit = app.services.settings.max_concurrent_updates
-    async with run_polling(dp, app.emulator, bot, tasks_concurrency_limit=limit):
+    async with polling(app.services, app.emulator, dp, bot):
         # Interleave users so that every user's updates are in flight at the same time.
         for round_ in range(PER_USER):
             for i, user in enumerate(users):
@@ -64,6 +56,8 @@ async def test_burst_of_1000_updates_from_200_users_loses_nothing(
         assert notes == set(range(USERS * PER_USER))
         assert await ctx.session.scalar(select(func.count()).select_from(TelegramUser)) == USERS
         records = (await ctx.session.scalars(select(FsmRecord))).all()
+        # Every update finished: nothing is left in the inbox for a restart.
+        assert await ctx.session.scalar(select(func.count()).select_from(InboxUpdate)) == 0
     by_user = {r.key.split(":")[2]: r for r in records}
     assert len(by_user) == USERS
     for i, user in enumerate(users):
