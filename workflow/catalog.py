@@ -8,9 +8,17 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
-from storage.models import Application, Base, Batch, BatchPersonnelType, Plan, Specialty
+from storage.models import (
+    AllocationOffer,
+    Application,
+    Base,
+    Batch,
+    BatchPersonnelType,
+    Plan,
+    Specialty,
+)
 from workflow.context import Ctx
-from workflow.enums import ApplicationStatus, PersonnelType, PlanStatus, Program
+from workflow.enums import ApplicationStatus, OfferStatus, PersonnelType, PlanStatus, Program
 
 VISIBLE_PLAN = (PlanStatus.APPROVED, PlanStatus.ADJUSTED)
 # Applications that count as 已报名 for a base: submitted, whatever happened after.
@@ -151,9 +159,6 @@ async def plan_table(
 
 async def filled(ctx: Ctx, batch_id: int, base_id: int, specialty_id: int) -> int:
     """Places taken at a base and specialty: admitted onwards, and open allocation offers."""
-    from storage.models import AllocationOffer
-    from workflow.enums import OfferStatus
-
     taken = await ctx.session.scalar(
         select(func.count(Application.id)).where(
             Application.batch_id == batch_id,
