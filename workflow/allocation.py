@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from storage.models import AllocationOffer, Application, Base, Batch, Specialty
 from workflow import catalog
 from workflow.actor import Actor, require_role, require_self
@@ -47,8 +49,6 @@ async def offer(
         offered_at=now,
         expires_at=now + timedelta(hours=batch.offer_hours),
     )
-    from sqlalchemy.exc import IntegrityError
-
     try:
         # Added inside the savepoint: begin_nested() flushes pending rows before it opens the
         # savepoint, and a failure there would abort the whole transaction.
