@@ -5,6 +5,7 @@
     zhupei import FILE... [--kind KIND]         load reference data from .xlsx or .csv
     zhupei invite --role base|city|province --name NAME [--base CODE] [--city CODE]
     zhupei demo-data                            a realistic data set and three invitations
+    zhupei handover [--out DIR]                 records changed since the last hand-over
 
 Settings come from the environment (DATABASE_URL, DATA_DIR, BOT_USERNAME, …; see
 `bot.config`). Commands other than `db` refuse a database whose schema is not at the revision of
@@ -281,6 +282,33 @@ def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_demo(settings))
 
 
+# --- handover (the staff consoles' bot.handover) ---------------------------------------------
+
+
+async def _handover(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.handover import run_handover
+
+    out = Path(args.out) if args.out else settings.data_dir / "handover"
+    db = await _open(settings)
+    try:
+        async with db.transaction() as session:
+            files = await run_handover(_ctx(session, settings), None, out)
+    finally:
+        await db.dispose()
+    since = _local_time(settings, files.since) if files.since else "the beginning"
+    until = _local_time(settings, files.until)
+    print(f"Hand-over of {files.rows} changed record(s), {since} to {until}:")
+    print(f"  {files.xlsx}")
+    print(f"  {files.json}")
+    return 0
+
+
+def cmd_handover(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_handover(args, settings))
+
+
 # --- parser and entry point ------------------------------------------------------------------
 
 
@@ -321,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo-data", help="load a demo data set and invite demo staff")
     demo.set_defaults(handler=cmd_demo_data)
+
+    hand = sub.add_parser("handover", help="export records changed since the last hand-over")
+    hand.add_argument("--out", metavar="DIR", help="where to write (default: DATA_DIR/handover)")
+    hand.set_defaults(handler=cmd_handover)
     return parser
 
 

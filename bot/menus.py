@@ -22,10 +22,63 @@ ROLE_COMMANDS: dict[Role | None, tuple[str, ...]] = {
         "help",
         "cancel",
     ),
-    Role.BASE: ("menu", "language", "help", "cancel"),
-    Role.CITY: ("menu", "language", "help", "cancel"),
-    Role.PROVINCE: ("menu", "language", "help", "cancel"),
+    # Staff: the sections of /menu as commands; the action commands (/preadmit 12 …) are in
+    # /menu's help and the README, not in the menu.
+    Role.BASE: (
+        "menu",
+        "queue",
+        "admission",
+        "checkin",
+        "trainings",
+        "reductions",
+        "alloc",
+        "changes",
+        "declare",
+        "plans",
+        "batches",
+        "stats",
+        "history",
+        "language",
+        "help",
+        "cancel",
+    ),
+    Role.CITY: (
+        "menu",
+        "confirm",
+        "reductions",
+        "changes",
+        "plans",
+        "batches",
+        "stats",
+        "history",
+        "language",
+        "help",
+        "cancel",
+    ),
+    Role.PROVINCE: (
+        "menu",
+        "planreview",
+        "confirm",
+        "reductions",
+        "changes",
+        "alloc",
+        "handover",
+        "plans",
+        "batches",
+        "stats",
+        "history",
+        "language",
+        "help",
+        "cancel",
+    ),
 }
+STAFF_COMMANDS = (
+    frozenset(
+        name for role in (Role.BASE, Role.CITY, Role.PROVINCE) for name in ROLE_COMMANDS[role]
+    )
+    - set(ROLE_COMMANDS[Role.TRAINEE])
+    - set(GUEST)
+)
 
 
 def commands_for(role: Role | None, i18n: Translator) -> list[BotCommand]:

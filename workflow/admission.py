@@ -81,6 +81,9 @@ async def cancel_pre_admission(ctx: Ctx, actor: Actor, application_id: int) -> A
     app = await _base_app(ctx, actor, application_id)
     _expect(app, S.PRE_ADMITTED)
     _move(ctx, actor, app, S.SUBMITTED, "cancel_pre_admission")
+    # The trainee was told of the pre-admission, so they are told it was withdrawn.
+    subject = f"application:{app.id}"
+    await notify(ctx, app.account_id, "pre_admission_cancelled", subject, occurrence=ctx.now())
     return app
 
 

@@ -11,6 +11,7 @@ from workflow.audit import audit
 from workflow.context import Ctx
 from workflow.enums import PlanStatus, Program, Role
 from workflow.errors import DomainError, NotFound
+from workflow.notices import notify_base_staff
 
 MAX_PLANNED = 999
 
@@ -96,5 +97,9 @@ async def decide(
         to_state=str(plan.status),
         reason=plan.reason,
         number=final,
+    )
+    # The declaring base is told (staff consoles render `base_plan_decided`).
+    await notify_base_staff(
+        ctx, plan.base_id, "base_plan_decided", f"plan:{plan.id}", occurrence=ctx.now()
     )
     return plan

@@ -1,0 +1,200 @@
+"""What the staff consoles share: the role guard, the reply helper (edit in place for a button,
+a new message for a command), dialog states for typed values, and small text helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import Translator
+from workflow.actor import Actor
+from workflow.context import Ctx
+from workflow.enums import STAFF_ROLES, Role
+from workflow.errors import DomainError, Forbidden
+
+Event = Message | CallbackQuery
+MAX_TEXT = 3900  # a message is at most 4096 characters
+
+
+class StaffInput(StatesGroup):
+    """Waiting for a typed value or a file; what for is in the data under `ask`."""
+
+    text = State()
+    upload = State()
+
+
+class MenuCb(CallbackData, prefix="stm"):
+    section: str
+
+
+class HistCb(CallbackData, prefix="sth"):
+    kind: str
+    id: int
+
+
+def need(actor: Actor | None, *roles: Role) -> Actor:
+    """The acting staff member, if their role is one of `roles` (any staff role by default).
+    A trainee or a guest using a staff command or button is refused the same way."""
+    allowed = roles or tuple(STAFF_ROLES)
+    if actor is None or actor.role not in allowed:
+        raise Forbidden("staff.only")
+    return actor
+
+
+@dataclass
+class Env:
+    """The parts of an update a staff screen needs."""
+
+    ctx: Ctx
+    actor: Actor
+    i18n: Translator
+    state: FSMContext
+    bot: Bot
+
+    def t(self, key: str, /, **params: Any) -> str:
+        return self.i18n(f"staff.{key}", **params)
+
+    def when(self, value: datetime | None) -> str:
+        return self.i18n.datetime(value) if value else "—"
+
+
+async def make_env(
+    ctx: Ctx,
+    actor: Actor | None,
+    i18n: Translator,
+    state: FSMContext,
+    bot: Bot,
+    *roles: Role,
+    reset: bool = True,
+) -> Env:
+    """Check the role, and forget a question left unanswered: pressing another button or typing
+    another command means the user moved on."""
+    staff = need(actor, *roles)
+    if reset and await state.get_state() in (StaffInput.text.state, StaffInput.upload.state):
+        await done_asking(state)
+    return Env(ctx, staff, i18n, state, bot)
+
+
+InputHandler = Callable[[Env, Message, dict[str, Any]], Awaitable[None]]
+INPUTS: dict[str, tuple[InputHandler, tuple[Role, ...]]] = {}
+
+
+def on_input(what: str, *roles: Role) -> Callable[[InputHandler], InputHandler]:
+    """Register the handler of a typed answer (or an uploaded file) to `ask(..., what)`."""
+
+    def decorate(fn: InputHandler) -> InputHandler:
+        INPUTS[what] = (fn, roles)
+        return fn
+
+    return decorate
+
+
+async def reply(
+    event: Event,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    new: bool = False,
+    alert: str | None = None,
+) -> None:
+    """Show a screen: a button edits its own message (unless `new`), a command answers."""
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT].rsplit("\n", 1)[0] + "\n…"
+    if isinstance(event, CallbackQuery):
+        await event.answer(alert, show_alert=bool(alert))
+        message = event.message
+        if not new and isinstance(message, Message) and message.text is not None:
+            try:
+                await message.edit_text(text, reply_markup=markup)
+            except TelegramBadRequest as exc:
+                if "not modified" not in exc.message:
+                    raise
+            return
+        if isinstance(message, Message):
+            await message.answer(text, reply_markup=markup)
+        return
+    await event.answer(text, reply_markup=markup)
+
+
+def chat_of(event: Event) -> int:
+    if isinstance(event, CallbackQuery):
+        return event.message.chat.id if event.message else event.from_user.id
+    return event.chat.id
+
+
+async def ask(
+    env: Env,
+    event: Event,
+    prompt: str,
+    what: str,
+    back: CallbackData | str | None = None,
+    *,
+    upload: bool = False,
+    **data: Any,
+) -> None:
+    """Ask for a typed value (or a file); the answer comes to the staff input handler."""
+    await env.state.set_state(StaffInput.upload if upload else StaffInput.text)
+    await env.state.update_data(staff_ask={"what": what, **data})
+    kb = InlineKeyboardBuilder()
+    row = nav_buttons(env.i18n, back)
+    kb.row(*row)
+    await reply(event, prompt, kb.as_markup(), new=isinstance(event, Message))
+
+
+async def asked(state: FSMContext) -> dict[str, Any]:
+    return dict((await state.get_data()).get("staff_ask") or {})
+
+
+async def done_asking(state: FSMContext) -> None:
+    await state.set_state(None)
+    await state.update_data(staff_ask=None)
+
+
+def nav_buttons(
+    i18n: Translator, back: CallbackData | str | None = None
+) -> list[InlineKeyboardButton]:
+    from bot.keyboards import nav_row
+
+    return nav_row(i18n, back)
+
+
+def button(text: str, data: CallbackData | str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=data.pack() if isinstance(data, CallbackData) else data
+    )
+
+
+def menu_back(i18n: Translator) -> list[InlineKeyboardButton]:
+    return [
+        button(i18n("staff.menu.back_to_menu"), MenuCb(section="home")),
+        button(i18n("common.cancel"), "cancel"),
+    ]
+
+
+def int_arg(text: str | None, *, code: str = "staff.usage", **params: Any) -> int:
+    text = (text or "").strip().lstrip("#")
+    if not text.isdigit():
+        raise DomainError(code, **params)
+    return int(text)
+
+
+def args_of(text: str | None) -> list[str]:
+    return (text or "").split()
+
+
+def lines(items: Iterable[str]) -> str:
+    return "\n".join(items)
+
+
+def page_line(i18n: Translator, total: int, page: int, pages: int) -> str:
+    return i18n("staff.common.total", total=total, page=page + 1, pages=pages)

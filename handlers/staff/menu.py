@@ -1,0 +1,119 @@
+"""/menu: the work menu of each staff role, with the guide's rules stated where they apply."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import Translator
+from handlers.staff import changes, handover, plans, stats, years
+from handlers.staff.common import Env, Event, MenuCb, button, make_env, reply
+from handlers.staff.lists import YEARS, show_list
+from workflow import queues
+from workflow.actor import Actor
+from workflow.context import Ctx
+from workflow.enums import Role
+
+SECTIONS: dict[Role, tuple[str, ...]] = {
+    Role.BASE: (
+        "pre",
+        "adm",
+        "chk",
+        "yrs",
+        "red",
+        "alc",
+        "chg",
+        "declare",
+        "plans",
+        "batches",
+        "stats",
+    ),
+    Role.CITY: ("cnf", "red", "chg", "plans", "batches", "stats"),
+    Role.PROVINCE: (
+        "review",
+        "cnf",
+        "red",
+        "chg",
+        "alc",
+        "handover",
+        "plans",
+        "batches",
+        "stats",
+    ),
+}
+
+
+async def show_menu(env: Env, event: Event) -> None:
+    role = env.actor.role
+    scope = await queues.scope_label(env.ctx, env.actor)
+    text = env.t(f"menu.title.{role.value}", scope=scope or "—")
+    text += "\n\n" + env.t(f"menu.rules.{role.value}")
+    kb = InlineKeyboardBuilder()
+    for section in SECTIONS[role]:
+        kb.button(text=env.t(f"menu.item.{section}"), callback_data=MenuCb(section=section))
+    kb.adjust(2)
+    kb.row(button(env.i18n("common.cancel"), "cancel"))
+    await reply(event, text, kb.as_markup())
+
+
+async def open_section(env: Env, query: CallbackQuery, section: str) -> None:
+    if section not in SECTIONS[env.actor.role]:
+        await show_menu(env, query)
+        return
+    if section in ("pre", "adm", "chk", "cnf", "alc"):
+        await show_list(env, query, section, 0)
+    elif section == "yrs":
+        await show_list(env, query, YEARS, 0)
+    elif section == "red":
+        await years.show_reductions(env, query)
+    elif section == "chg":
+        await changes.show_requests(env, query)
+    elif section == "declare":
+        await plans.pick_batch(env, query, "dspec")
+    elif section == "plans":
+        await plans.pick_batch(env, query, "view")
+    elif section == "batches":
+        await plans.show_batches(env, query)
+    elif section == "stats":
+        await stats.pick_batch(env, query)
+    elif section == "review":
+        await plans.show_review(env, query)
+    elif section == "handover":
+        await handover.do_handover(env, query)
+
+
+def build_router() -> Router:
+    router = Router(name="staff-menu")
+
+    @router.message(Command("menu"))
+    async def menu_cmd(
+        message: Message,
+        ctx: Ctx,
+        actor: Actor | None,
+        i18n: Translator,
+        state: FSMContext,
+        bot: Bot,
+    ) -> None:
+        env = await make_env(ctx, actor, i18n, state, bot)
+        await show_menu(env, message)
+
+    @router.callback_query(MenuCb.filter())
+    async def on_menu(
+        query: CallbackQuery,
+        callback_data: MenuCb,
+        ctx: Ctx,
+        actor: Actor | None,
+        i18n: Translator,
+        state: FSMContext,
+        bot: Bot,
+    ) -> None:
+        env = await make_env(ctx, actor, i18n, state, bot)
+        if callback_data.section == "home":
+            await show_menu(env, query)
+        else:
+            await open_section(env, query, callback_data.section)
+
+    return router
