@@ -1,0 +1,568 @@
+"""学员报名 (the guide's §三): the six-step wizard. The draft lives in the application row (its
+`step` says where the wizard stands), so /apply resumes it after days or a restart, and every
+button re-checks its step and the workflow's rules when pressed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.i18n import Translator
+from bot.keyboards import nav_row, page_of, pager_row
+from handlers.trainee import status as status_card
+from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb
+from handlers.trainee.states import ApplyInput
+from handlers.trainee.ui import button, markup, not_command, show, specialty_name, trainee_only
+from handlers.trainee.views import (
+    batch_lines,
+    choice_lines,
+    names,
+    row,
+    status_label,
+    supplement_lines,
+)
+from storage.models import Account, Application, Batch
+from workflow import application, catalog, profile, trainee_status
+from workflow.actor import Actor
+from workflow.context import Ctx
+from workflow.enums import ApplicationStatus
+from workflow.errors import DomainError
+from workflow.identity import mask_id, mask_phone
+
+# The guide's six steps; its step 5 is three questions in chat.
+GUIDE_STEP = {
+    "batch": 1,
+    "personnel_type": 2,
+    "confirm_info": 3,
+    "supplement": 4,
+    "specialty": 5,
+    "base": 5,
+    "site": 5,
+    "reassignment": 5,
+    "review": 6,
+}
+PREVIOUS = {
+    "confirm_info": "personnel_type",
+    "supplement": "confirm_info",
+    "specialty": "supplement",
+    "base": "specialty",
+    "site": "base",
+    "reassignment": "site",
+    "review": "reassignment",
+}
+# The step each answering button belongs to: pressed at another step it is stale.
+ACTION_STEP = {
+    "ptype": "personnel_type",
+    "info": "confirm_info",
+    "sup": "supplement",
+    "qual": "supplement",
+    "supdone": "supplement",
+    "spec": "specialty",
+    "base": "base",
+    "site": "site",
+    "reas": "reassignment",
+    "submit": "review",
+    "confirm": "review",
+}
+CLOSED_SHOWN = 5
+
+
+def _cb(a: str, app: Application | int = 0, v: str = "", p: int = 0) -> ApplyCb:
+    app_id = app if isinstance(app, int) else app.id or 0
+    return ApplyCb(a=a, app=app_id, v=v, p=p)
+
+
+# --- step 1: the batches ----------------------------------------------------------------------
+
+
+async def batches_screen(
+    ctx: Ctx, actor: Actor, account: Account, i18n: Translator, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    now = ctx.now()
+    views = await catalog.batches(ctx, account.program)
+    mine = {a.batch_id: a for a in await trainee_status.applications(ctx, actor)}
+    open_ = [v for v in views if v.is_open(now)]
+    lines = [i18n("trainee.apply.title", n=1, step=i18n.label("step", "batch"))]
+    if open_:
+        lines.append(i18n("trainee.apply.open_batches"))
+    else:
+        lines.append(i18n("trainee.apply.no_open_batch"))
+    shown, page, pages = page_of(open_, page)
+    for v in shown:
+        b = v.batch
+        types = i18n("trainee.sep").join(i18n.label("ptype", t) for t in v.types)
+        lines.append(
+            i18n(
+                "trainee.apply.batch_line",
+                name=b.name,
+                year=b.cohort_year,
+                start=b.apply_start,
+                end=b.apply_end,
+                types=types,
+            )
+        )
+        if b.id in mine:
+            lines.append("   " + i18n("trainee.apply.yours", status=status_label(i18n, mine[b.id])))
+        if b.notes:
+            lines.append("   " + i18n("trainee.apply.notes_short", notes=b.notes))
+    closed = [v for v in views if not v.is_open(now)][:CLOSED_SHOWN]
+    if closed:
+        lines.append("")
+        lines.append(i18n("trainee.apply.closed_batches"))
+        for v in closed:
+            lines.append(
+                i18n("trainee.apply.closed_line", name=v.batch.name, why=_why_closed(i18n, v, now))
+            )
+    rows = [[button(v.batch.name, _cb("batch", v=str(v.batch.id)))] for v in shown]
+    rows.append(pager_row(i18n, page, pages, lambda n: _cb("batches", p=n)))
+    rows.append(nav_row(i18n))
+    return "\n".join(lines), markup(*rows)
+
+
+def _why_closed(i18n: Translator, view: catalog.BatchView, now: datetime) -> str:
+    b = view.batch
+    if not view.types:
+        return i18n("trainee.apply.closed_no_types")
+    if now < b.apply_start:
+        return i18n("trainee.apply.closed_not_yet", start=b.apply_start)
+    return i18n("trainee.apply.closed_ended", end=b.apply_end)
+
+
+# --- steps 2 to 6 -----------------------------------------------------------------------------
+
+
+def _header(i18n: Translator, app: Application, batch: Batch) -> str:
+    step = app.step if app.step in GUIDE_STEP else "review"
+    title = i18n("trainee.apply.title", n=GUIDE_STEP[step], step=i18n.label("step", step))
+    if step == "review":  # the review names the batch itself
+        return title
+    return title + "\n" + row(i18n, "trainee.app.batch", batch.name)
+
+
+def _back(app: Application) -> ApplyCb:
+    previous = PREVIOUS.get(app.step)
+    return _cb("goto", app, previous) if previous else _cb("batches")
+
+
+async def step_screen(
+    ctx: Ctx, actor: Actor, i18n: Translator, app: Application, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The screen of the step the draft stands at, with the answers given so far."""
+    n = await names(ctx, app)
+    batch = n.batch
+    if ApplicationStatus(app.status) is not ApplicationStatus.DRAFT:
+        return await _not_a_draft(ctx, actor, i18n, app)
+    lines = [_header(i18n, app, batch)]
+    rows: list[list[InlineKeyboardButton]] = []
+    step = app.step
+    if step == "personnel_type":
+        types = await catalog.batch_types(ctx, batch.id)  # type: ignore[arg-type]
+        lines.append(i18n("trainee.apply.ptype_ask"))
+        lines.append(i18n("trainee.apply.ptype_rule"))
+        rows += [[button(i18n.label("ptype", t), _cb("ptype", app, t.value))] for t in types]
+    elif step == "confirm_info":
+        lines += await _personal_lines(ctx, actor, i18n)
+        rows.append([button(i18n("trainee.apply.info_ok"), _cb("info", app))])
+        rows.append([button(i18n("trainee.apply.info_edit"), ProfileCb(a="menu"))])
+    elif step == "supplement":
+        lines.append(i18n("trainee.apply.notes", notes=batch.notes or "—"))
+        lines += supplement_lines(i18n, app)
+        sup = app.supplement or {}
+        rows.append(
+            [
+                button(
+                    _tick(sup.get("fresh_graduate") is True) + i18n("trainee.apply.fresh_yes"),
+                    _cb("sup", app, "fresh-1"),
+                ),
+                button(
+                    _tick(sup.get("fresh_graduate") is False) + i18n("trainee.apply.fresh_no"),
+                    _cb("sup", app, "fresh-0"),
+                ),
+            ]
+        )
+        rows.append(
+            [
+                button(
+                    _tick(sup.get("has_qualification") is True) + i18n("trainee.apply.qual_yes"),
+                    _cb("sup", app, "qual-1"),
+                ),
+                button(
+                    _tick(sup.get("has_qualification") is False) + i18n("trainee.apply.qual_no"),
+                    _cb("sup", app, "qual-0"),
+                ),
+            ]
+        )
+        if sup.get("has_qualification"):
+            rows.append([button(i18n("trainee.apply.qual_number"), _cb("qual", app))])
+        if application.supplement_complete(sup):
+            rows.append([button(i18n("trainee.apply.next"), _cb("supdone", app))])
+    elif step == "specialty":
+        lines += choice_lines(i18n, app, n)[:1]
+        lines.append(i18n("trainee.apply.specialty_ask"))
+        specs = await catalog.specialties_with_plans(ctx, batch.id)  # type: ignore[arg-type]
+        shown, page, pages = page_of(specs, page)
+        rows += [
+            [
+                button(
+                    _tick(s.id == app.intended_specialty_id) + specialty_name(i18n, s),
+                    _cb("spec", app, str(s.id)),
+                )
+            ]
+            for s in shown
+        ]
+        rows.append(pager_row(i18n, page, pages, lambda p: _cb("page", app, step, p)))
+    elif step == "base":
+        lines += choice_lines(i18n, app, n)[:2]
+        lines.append(i18n("trainee.apply.base_ask"))
+        plans = await catalog.national_bases_for(ctx, batch.id, app.intended_specialty_id)  # type: ignore[arg-type]
+        shown, page, pages = page_of(plans, page)
+        rows += [
+            [
+                button(
+                    i18n(
+                        "trainee.apply.base_button",
+                        name=p.base_name,
+                        planned=p.planned,
+                        applied=p.applicants,
+                    ),
+                    _cb("base", app, str(p.base_id)),
+                )
+            ]
+            for p in shown
+        ]
+        rows.append(pager_row(i18n, page, pages, lambda p: _cb("page", app, step, p)))
+    elif step == "site":
+        lines += choice_lines(i18n, app, n)[:3]
+        lines.append(i18n("trainee.apply.site_ask"))
+        sites = await catalog.local_bases_for(ctx, batch.id, app.intended_specialty_id, app.base_id)  # type: ignore[arg-type]
+        shown, page, pages = page_of(sites, page)
+        rows += [
+            [
+                button(
+                    i18n("trainee.apply.site_button", name=s.base_name, applied=s.applicants),
+                    _cb("site", app, str(s.base_id)),
+                )
+            ]
+            for s in shown
+        ]
+        rows.append(pager_row(i18n, page, pages, lambda p: _cb("page", app, step, p)))
+    elif step == "reassignment":
+        lines += choice_lines(i18n, app, n)[:4]
+        lines.append(i18n("trainee.apply.reassign_ask"))
+        rows.append(
+            [
+                button(i18n("trainee.apply.reassign_yes"), _cb("reas", app, "1")),
+                button(i18n("trainee.apply.reassign_no"), _cb("reas", app, "0")),
+            ]
+        )
+    else:  # review
+        lines += await _review_lines(ctx, actor, i18n, app)
+        rows.append(
+            [
+                button(i18n("trainee.apply.edit_ptype"), _cb("goto", app, "personnel_type")),
+                button(i18n("trainee.apply.edit_supplement"), _cb("goto", app, "supplement")),
+            ]
+        )
+        rows.append(
+            [
+                button(i18n("trainee.apply.edit_choice"), _cb("goto", app, "specialty")),
+                button(i18n("trainee.apply.edit_reassign"), _cb("goto", app, "reassignment")),
+            ]
+        )
+        rows.append([button(i18n("trainee.apply.submit"), _cb("submit", app))])
+    rows.append(nav_row(i18n, _back(app)))
+    return "\n".join(lines), markup(*rows)
+
+
+def _tick(on: bool) -> str:
+    return "☑ " if on else ""
+
+
+async def _personal_lines(ctx: Ctx, actor: Actor, i18n: Translator) -> list[str]:
+    view = await profile.view(ctx, actor)
+    p = view.profile
+    number = ctx.cipher.decrypt("id_number", p.id_number_enc)
+    phone = ctx.cipher.decrypt("phone", p.phone_enc) if p.phone_enc else None
+    highest = next((r for r in view.education if r.is_highest), None)
+    current = next((r for r in view.work if r.is_current), None)
+    return [
+        i18n("trainee.apply.info_ask"),
+        row(i18n, "label.field.name", p.name),
+        row(i18n, "trainee.app.id", f"{i18n.label('id_type', p.id_type)} {mask_id(number)}"),
+        row(
+            i18n,
+            "label.field.gender",
+            i18n(f"trainee.profile.gender.{p.gender}") if p.gender else "—",
+        ),
+        row(i18n, "label.field.birth_date", p.birth_date or "—"),
+        row(i18n, "label.field.ethnicity", p.ethnicity or "—"),
+        row(i18n, "label.field.political_status", p.political_status or "—"),
+        row(i18n, "trainee.profile.phone", mask_phone(phone) if phone else "—"),
+        row(i18n, "label.field.email", p.email or "—"),
+        row(
+            i18n, "label.field.is_highest", f"{highest.school} {highest.major}" if highest else "—"
+        ),
+        row(i18n, "trainee.app.current_unit", current.unit_name if current else "—"),
+        row(
+            i18n,
+            "trainee.app.completeness",
+            i18n(
+                "trainee.app.complete" if view.completeness.complete else "trainee.app.incomplete"
+            ),
+        ),
+    ]
+
+
+async def _review_lines(ctx: Ctx, actor: Actor, i18n: Translator, app: Application) -> list[str]:
+    n = await names(ctx, app)
+    view = await profile.view(ctx, actor)
+    complete = i18n(
+        "trainee.app.complete" if view.completeness.complete else "trainee.app.incomplete"
+    )
+    return [
+        *batch_lines(i18n, app, n),
+        row(i18n, "trainee.app.status", status_label(i18n, app)),
+        row(i18n, "trainee.app.completeness", complete),
+        "",
+        *choice_lines(i18n, app, n),
+        "",
+        *supplement_lines(i18n, app),
+        "",
+        i18n("trainee.apply.review_hint"),
+    ]
+
+
+async def _not_a_draft(
+    ctx: Ctx, actor: Actor, i18n: Translator, app: Application
+) -> tuple[str, InlineKeyboardMarkup]:
+    """An application already submitted: it can be neither changed nor withdrawn."""
+    text = (
+        i18n("trainee.apply.already_submitted")
+        + "\n\n"
+        + await status_card.card_text(ctx, actor, i18n, app)
+    )
+    kb = markup(
+        [button(i18n("trainee.status.print"), StatusCb(a="pdf", app=app.id or 0))],
+        [button(i18n("trainee.apply.other_batches"), _cb("batches"))],
+    )
+    return text, kb
+
+
+# --- the router -------------------------------------------------------------------------------
+
+
+def build_router() -> Router:
+    router = Router(name="trainee-apply")
+    router.message.filter(trainee_only)
+    router.callback_query.filter(trainee_only)
+
+    @router.message(Command("apply"))
+    async def apply_command(
+        message: Message,
+        ctx: Ctx,
+        actor: Actor,
+        account: Account,
+        state: FSMContext,
+        i18n: Translator,
+    ) -> None:
+        await state.clear()
+        draft = await trainee_status.open_draft(ctx, actor)
+        if draft is not None:
+            text, kb = await step_screen(ctx, actor, i18n, draft[0])
+        else:
+            text, kb = await batches_screen(ctx, actor, account, i18n)
+        await message.answer(text, reply_markup=kb)
+
+    @router.callback_query(ApplyCb.filter(F.a == "batches"))
+    async def batches(
+        query: CallbackQuery,
+        callback_data: ApplyCb,
+        ctx: Ctx,
+        actor: Actor,
+        account: Account,
+        state: FSMContext,
+        i18n: Translator,
+    ) -> None:
+        await state.clear()
+        text, kb = await batches_screen(ctx, actor, account, i18n, callback_data.p)
+        await query.answer()
+        await show(query, text, kb)
+
+    @router.callback_query(ApplyCb.filter(F.a == "batch"))
+    async def choose_batch(
+        query: CallbackQuery, callback_data: ApplyCb, ctx: Ctx, actor: Actor, i18n: Translator
+    ) -> None:
+        try:
+            app = await application.start(ctx, actor, int(callback_data.v))
+        except DomainError as err:
+            if err.code != "app.profile_incomplete":
+                raise
+            await query.answer()
+            kb = markup(
+                [button(i18n("trainee.profile.fix"), ProfileCb(a="fix"))],
+                nav_row(i18n, _cb("batches")),
+            )
+            await show(query, i18n.error(err.code, err.params), kb)
+            return
+        await ctx.session.commit()
+        text, kb = await step_screen(ctx, actor, i18n, app)
+        await query.answer()
+        await show(query, text, kb)
+
+    @router.callback_query(ApplyCb.filter(F.a.in_({"resume", "page"})))
+    async def resume(
+        query: CallbackQuery,
+        callback_data: ApplyCb,
+        ctx: Ctx,
+        actor: Actor,
+        state: FSMContext,
+        i18n: Translator,
+    ) -> None:
+        app = await trainee_status.own_application(ctx, actor, callback_data.app)
+        page = callback_data.p if callback_data.a == "page" and callback_data.v == app.step else 0
+        await state.clear()
+        text, kb = await step_screen(ctx, actor, i18n, app, page)
+        await query.answer()
+        await show(query, text, kb)
+
+    @router.callback_query(ApplyCb.filter(F.a == "goto"))
+    async def goto(
+        query: CallbackQuery, callback_data: ApplyCb, ctx: Ctx, actor: Actor, i18n: Translator
+    ) -> None:
+        app = await application.go_to_step(ctx, actor, callback_data.app, callback_data.v)
+        await ctx.session.commit()
+        text, kb = await step_screen(ctx, actor, i18n, app)
+        await query.answer()
+        await show(query, text, kb)
+
+    @router.callback_query(ApplyCb.filter(F.a.in_(set(ACTION_STEP))))
+    async def answer(
+        query: CallbackQuery,
+        callback_data: ApplyCb,
+        ctx: Ctx,
+        actor: Actor,
+        state: FSMContext,
+        i18n: Translator,
+        bot: Bot,
+    ) -> None:
+        cb = callback_data
+        app = await trainee_status.own_application(ctx, actor, cb.app)
+        draft = ApplicationStatus(app.status) is ApplicationStatus.DRAFT
+        if draft and app.step != ACTION_STEP[cb.a]:
+            # A button of a step already left: say so, and show where the wizard stands.
+            await query.answer(
+                i18n("trainee.apply.stale_step", step=i18n.label("step", app.step)), show_alert=True
+            )
+            text, kb = await step_screen(ctx, actor, i18n, app)
+            await show(query, text, kb)
+            return
+        if cb.a == "submit":
+            # Only the question: the submit itself is the next press ("confirm"). Asked only
+            # of a draft that could be submitted now.
+            await application.go_to_step(ctx, actor, cb.app, app.step)
+            missing = application.missing_steps(app)
+            if missing:
+                raise DomainError("app.step_missing", step=missing[0])
+            await query.answer()
+            await show(
+                query, await _confirm_text(ctx, actor, i18n, app), _confirm_markup(i18n, app)
+            )
+            return
+        if cb.a == "qual":
+            await application.go_to_step(ctx, actor, cb.app, app.step)  # still a draft, open
+            await state.set_state(ApplyInput.qualification_no)
+            await state.set_data({"app": app.id})
+            await query.answer()
+            await show(
+                query, i18n("trainee.apply.qual_ask"), markup(nav_row(i18n, _cb("resume", app)))
+            )
+            return
+        app = await _apply_answer(ctx, actor, app, cb)
+        await ctx.session.commit()
+        await query.answer()
+        if cb.a == "confirm":
+            await status_card.refresh(bot, ctx, actor, i18n)
+            text = (
+                i18n("trainee.apply.submitted")
+                + "\n\n"
+                + await status_card.card_text(ctx, actor, i18n, app)
+            )
+            kb = markup([button(i18n("trainee.status.print"), StatusCb(a="pdf", app=app.id or 0))])
+            await show(query, text, kb)
+            return
+        text, kb = await step_screen(ctx, actor, i18n, app)
+        await show(query, text, kb)
+
+    @router.message(ApplyInput.qualification_no, not_command)
+    async def qualification_no(
+        message: Message, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
+    ) -> None:
+        data = await state.get_data()
+        try:
+            app = await application.save_supplement(
+                ctx, actor, int(data["app"]), {"qualification_no": message.text or ""}
+            )
+        except DomainError as err:
+            await message.answer(
+                i18n.error(err.code, err.params) + "\n\n" + i18n("trainee.apply.qual_ask"),
+                reply_markup=markup(nav_row(i18n, _cb("resume", int(data["app"])))),
+            )
+            return
+        await state.clear()
+        await ctx.session.commit()
+        text, kb = await step_screen(ctx, actor, i18n, app)
+        await message.answer(text, reply_markup=kb)
+
+    return router
+
+
+async def _apply_answer(ctx: Ctx, actor: Actor, app: Application, cb: ApplyCb) -> Application:
+    """The workflow transition a wizard button stands for."""
+    app_id = app.id or 0
+    if cb.a == "ptype":
+        return await application.choose_personnel_type(ctx, actor, app_id, cb.v)
+    if cb.a == "info":
+        return await application.confirm_info(ctx, actor, app_id)
+    if cb.a == "sup":
+        key, _, value = cb.v.partition("-")
+        field = {"fresh": "fresh_graduate", "qual": "has_qualification"}.get(key, key)
+        return await application.save_supplement(ctx, actor, app_id, {field: value == "1"})
+    if cb.a == "supdone":
+        return await application.finish_supplement(ctx, actor, app_id)
+    if cb.a == "spec":
+        return await application.choose_specialty(ctx, actor, app_id, _int(cb.v))
+    if cb.a == "base":
+        return await application.choose_base(ctx, actor, app_id, _int(cb.v))
+    if cb.a == "site":
+        return await application.choose_site(ctx, actor, app_id, _int(cb.v))
+    if cb.a == "reas":
+        return await application.set_reassignment(ctx, actor, app_id, cb.v == "1")
+    return await application.submit(ctx, actor, app_id)  # "confirm"
+
+
+def _int(value: str) -> int:
+    if not value.isdigit():
+        raise DomainError("not_found", what="application")
+    return int(value)
+
+
+async def _confirm_text(ctx: Ctx, actor: Actor, i18n: Translator, app: Application) -> str:
+    return "\n".join(
+        [
+            i18n("trainee.apply.confirm_title"),
+            *await _review_lines(ctx, actor, i18n, app),
+            "",
+            i18n("trainee.apply.warning"),
+        ]
+    )
+
+
+def _confirm_markup(i18n: Translator, app: Application) -> InlineKeyboardMarkup:
+    return markup(
+        [button(i18n("trainee.apply.confirm_yes"), _cb("confirm", app))],
+        [button(i18n("trainee.apply.confirm_no"), _cb("resume", app))],
+    )
