@@ -28,3 +28,6 @@ def setup_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # Drivers log statements with their parameters at DEBUG: never, whatever the root level.
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -25,6 +26,7 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from sqlalchemy import delete, select, update
 
+from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.models import InboxUpdate
 from storage.upsert import insert_ignore
@@ -32,6 +34,7 @@ from workflow.clock import Clock
 
 log = logging.getLogger(__name__)
 
+INBOX_FIELD = "inbox_update"
 MAX_REPLAYS = 3  # an update that keeps crashing the process is given up after this many starts
 DONE_FLUSH_SECONDS = 0.05
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.5, jitter=0.1)
@@ -44,13 +47,14 @@ class DurablePolling:
         bot: Bot,
         db: Database,
         clock: Clock,
+        cipher: FieldCipher,
         *,
         concurrency: int = 100,
         allowed_updates: list[str] | None = None,
         poll_timeout: int = 25,
         drain_timeout: float = 30.0,
     ) -> None:
-        self.dp, self.bot, self.db, self.clock = dp, bot, db, clock
+        self.dp, self.bot, self.db, self.clock, self.cipher = dp, bot, db, clock, cipher
         self.allowed_updates = allowed_updates
         self.poll_timeout = poll_timeout
         self.drain_timeout = drain_timeout
@@ -124,7 +128,10 @@ class DurablePolling:
                     InboxUpdate,
                     {
                         "update_id": item.update_id,
-                        "payload": item.model_dump(mode="json", exclude_none=True, by_alias=True),
+                        "payload_enc": self.cipher.encrypt(
+                            INBOX_FIELD,
+                            item.model_dump_json(exclude_none=True, by_alias=True),
+                        ),
                         "received_at": self.clock.now(),
                         "replays": 0,
                     },
@@ -153,7 +160,8 @@ class DurablePolling:
         if pending:
             log.warning("handling %d updates left over from the previous run", len(pending))
         for row in pending:
-            await self._spawn(Update.model_validate(row.payload, context={"bot": self.bot}))
+            payload = json.loads(self.cipher.decrypt(INBOX_FIELD, row.payload_enc))
+            await self._spawn(Update.model_validate(payload, context={"bot": self.bot}))
 
     # --- handling -------------------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
             bot,
             services.db,
             services.clock,
+            services.cipher,
             concurrency=services.settings.max_concurrent_updates,
             allowed_updates=dp.resolve_used_update_types(),
         )

@@ -36,7 +36,9 @@ async def polling(
     updates in flight, then stop."""
     ProcessedTracker(emulator).install(dp)
     options.setdefault("concurrency", services.settings.max_concurrent_updates)
-    runner = DurablePolling(dp, bot, services.db, services.clock, poll_timeout=1, **options)
+    runner = DurablePolling(
+        dp, bot, services.db, services.clock, services.cipher, poll_timeout=1, **options
+    )
     task = asyncio.create_task(runner.run())
     started = asyncio.create_task(runner.started.wait())
     await asyncio.wait({task, started}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)

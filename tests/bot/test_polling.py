@@ -46,7 +46,9 @@ async def test_an_update_in_flight_at_a_crash_is_handled_after_the_restart(
     bot = build_bot(app.emulator.token, app.emulator.url)
     dp = build_dispatcher(app.services, routers=[gated_router(gate, entered)])
     ProcessedTracker(app.emulator).install(dp)
-    first = DurablePolling(dp, bot, app.db, app.clock, poll_timeout=1, drain_timeout=0)
+    first = DurablePolling(
+        dp, bot, app.db, app.clock, app.services.cipher, poll_timeout=1, drain_timeout=0
+    )
     run = asyncio.create_task(first.run())
     app.emulator.enqueue_update(
         {
@@ -64,7 +66,8 @@ async def test_an_update_in_flight_at_a_crash_is_handled_after_the_restart(
     assert await bot.get_updates(timeout=0) == []  # Telegram will not deliver it again
     await bot.session.close()
     async with app.ctx() as ctx:
-        assert await ctx.session.scalar(select(func.count()).select_from(InboxUpdate)) == 1
+        (kept,) = (await ctx.session.scalars(select(InboxUpdate))).all()
+        assert b"/work 7" not in kept.payload_enc  # stored encrypted, like all personal data
         assert await ctx.session.scalar(select(func.count()).select_from(AuditLog)) == 0
     assert user.bot_messages() == []
 
