@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     confirm_close_offsets: list[str] = Field(default_factory=lambda: ["24h", "2h", "15m"])
     lock_end_offset: str = "1h"
     digest_time: time = time(9, 0)
+    years_reminder_after: str = "1d"  # after check-in, a training still without years
+    outbox_lease_seconds: int = 60  # a claimed row is sent again when its sender dies
+    outbox_max_attempts: int = 8  # transient failures, retried with backoff
+    outbox_claim_size: int = 50
 
     log_level: str = "INFO"
     # Updates handled at once; the rest wait in the queue (bounded memory, DB and Redis pools).

@@ -1,73 +1,583 @@
 """The outbox sender: delivers queued notices to their recipients' chats.
 
-This first version drains in deadline order and records the message it sent; rate limits,
-leases and retries are the sender's next step.
+Rows are claimed with a lease (status `sending`, `lease_owner`, `lease_until`) in one statement:
+`UPDATE … WHERE id IN (SELECT … ORDER BY deadline LIMIT n) RETURNING …`, atomic on SQLite (whose
+writers are serialized by BEGIN IMMEDIATE), and with `FOR UPDATE SKIP LOCKED` in the inner
+select on PostgreSQL, so concurrent senders never claim the same row. A sender that dies leaves
+its rows claimed until the lease runs out; then any sender claims them again. Each row is
+rendered right before it is sent (from fresh data, in the recipient's language), sent, and
+marked in its own transaction, so a crash loses nothing and repeats at most the one message that
+was in flight.
+
+Nearest deadline first; rate limits from `RateLimiter`; 429 waits out retry_after; 403 (the
+user blocked the bot) is final for that chat and its other queued rows; a 400 is final; other
+failures are retried with backoff. Non-urgent rows wait out the quiet hours unless their
+deadline comes first. A row past its deadline is not sent, nor a muted kind, nor a reminder
+whose renderer says it is no longer relevant.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+import os
+import socket
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from sqlalchemy import select
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+import scheduler.renderers  # noqa: F401 - registers the reminder renderers
 from bot.i18n import Translator, normalize_locale
-from bot.notices import render
+from bot.notices import Rendered, render
 from bot.services import Services
-from storage.models import Account, OutboxMessage, TelegramUser
+from scheduler.ratelimit import RateLimiter
+from storage.db import is_transient
+from storage.models import Account, OutboxMessage, ReminderMute, TelegramUser
+from storage.models.outbox import OutboxLeader
+from workflow import reminders as R
 
 log = logging.getLogger(__name__)
 
+_T = OutboxMessage.__table__  # type: ignore[attr-defined]
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 3600
+POLL_SECONDS = 1.0
+WRITE_ATTEMPTS = 5
+MAX_HELD_CLAIMS = 4
+RESTART_SECONDS = 5.0
+LEADER = "sender"
 
-async def drain_once(services: Services, bot: Bot, *, limit: int = 100) -> int:
-    """Send what is due now; returns the number of messages sent."""
-    now = services.clock.now()
-    sent = 0
-    async with services.db.transaction() as session:
-        rows = (
-            await session.scalars(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == "pending",
-                    (OutboxMessage.not_before.is_(None)) | (OutboxMessage.not_before <= now),
-                )
-                .order_by(
-                    OutboxMessage.deadline_at.is_(None), OutboxMessage.deadline_at, OutboxMessage.id
-                )
-                .limit(limit)
-            )
-        ).all()
-        for row in rows:
-            tg = await session.scalar(
-                select(TelegramUser).where(TelegramUser.account_id == row.account_id)
-            )
-            account = await session.get(Account, row.account_id)
-            if tg is None or account is None or not account.is_active:
-                row.status, row.last_error = "unreachable", "no bound chat"
+
+@dataclass
+class Recipient:
+    chat_id: int
+    locale: str
+    active: bool
+    muted: frozenset[str]
+
+
+@dataclass
+class Claimed:
+    row: OutboxMessage
+    recipient: Recipient | None
+    chat_id: int | None  # where the request goes: the recipient's chat, or the edited message's
+    target_message_id: int | None = None  # for an edit
+
+
+def _due(now: datetime) -> Any:
+    pending = and_(_T.c.status == "pending", or_(_T.c.not_before.is_(None), _T.c.not_before <= now))
+    lease_lost = and_(_T.c.status == "sending", _T.c.lease_until < now)
+    return or_(pending, lease_lost)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        services: Services,
+        bot: Bot,
+        *,
+        owner: str | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        settings = services.settings
+        self.services = services
+        self.bot = bot
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.limiter = limiter or RateLimiter(
+            settings.outbox_rate_per_second, settings.outbox_per_chat_interval_seconds
+        )
+        self.claim_size = max(1, settings.outbox_claim_size)
+        self.lease = timedelta(seconds=settings.outbox_lease_seconds)
+        self.max_attempts = settings.outbox_max_attempts
+        self.outcomes: Counter[str] = Counter()
+        self._held: list[Claimed] = []
+        self._account_ready: dict[int, float] = {}
+        self._wake = asyncio.Event()
+        self._next_claim = 0.0
+        self._cooling_until: float | None = None
+        self._leading_until = 0.0  # monotonic end of the sender lease this sender holds
+        self._last_renew = time.monotonic()
+
+    @property
+    def sent(self) -> int:
+        return self.outcomes["sent"]
+
+    def wake(self) -> None:
+        """New rows were queued: look at the outbox now instead of at the next poll."""
+        self._wake.set()
+        self._next_claim = 0.0
+
+    # --- the loop --------------------------------------------------------------------------
+
+    async def drain(self, *, until_idle: bool = True, stop: asyncio.Event | None = None) -> int:
+        """Send until nothing is due (`until_idle`) or until `stop` is set; returns the number
+        of messages sent by this call."""
+        sent_before = self.sent
+        try:
+            await self._loop(until_idle, stop)
+        finally:
+            if until_idle:
+                await self._resign()
+        return self.sent - sent_before
+
+    async def _loop(self, until_idle: bool, stop: asyncio.Event | None) -> None:
+        while stop is None or not stop.is_set():
+            if not await self._lead():
+                if until_idle:
+                    return  # another sender is sending: it sends these too
+                await self._idle(POLL_SECONDS, stop)
                 continue
-            locale = (
-                tg.locale or normalize_locale(tg.language_code) or services.settings.default_locale
-            )
-            i18n = Translator(locale, services.settings.tz)
-            rendered = await render(services.ctx(session), row, i18n)
-            if rendered is None:
-                row.status = "skipped"
+            await self._renew_lease()
+            now = time.monotonic()
+            ready = sum(1 for c in self._held if self.limiter.chat_ready_at(c.chat_id) <= now)
+            # Claim more when few held rows can go now (the others wait for their chat), but
+            # hold no more than a few claims' worth.
+            if not self._held or (
+                ready <= self.claim_size // 2
+                and len(self._held) < MAX_HELD_CLAIMS * self.claim_size
+                and now >= self._next_claim
+            ):
+                await self._refill()
+            if not self._held:
+                if self._cooling_until is not None:  # due rows wait for their chat
+                    await self._idle(max(self._cooling_until - time.monotonic(), 0.001), stop)
+                    self._next_claim = 0.0
+                    continue
+                if until_idle:
+                    return
+                await self._idle(POLL_SECONDS, stop)
                 continue
-            chat_id = tg.chat_id or tg.id
+            item = self._next_ready()
+            if item is None:
+                until = min(self._earliest_ready(), max(self._next_claim, now + 0.001))
+                await self._idle(min(until - now, POLL_SECONDS), stop)
+                continue
+            self._held.remove(item)
+            if not await self._process(item):
+                self._held.insert(0, item)  # 429: the same row again after the pause
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The background loop of a running bot: it outlives a failing database or network."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self.drain(until_idle=False, stop=stop)
+                except Exception:
+                    log.exception("the outbox sender failed; trying again in %s s", RESTART_SECONDS)
+                    await self._idle(RESTART_SECONDS, stop)
+        finally:
             try:
-                message = await bot.send_message(
-                    chat_id, rendered.text, reply_markup=rendered.reply_markup
+                await self.release()
+                await self._resign()
+            except Exception:  # the rows come back anyway when their lease runs out
+                log.exception("could not give back the claimed outbox rows")
+
+    async def release(self) -> None:
+        """Give back the rows this sender holds (on a clean stop), so nobody waits a lease."""
+        if not self._held:
+            return
+        ids = [c.row.id for c in self._held]
+        self._held.clear()
+        await self._write(
+            update(_T)
+            .where(_T.c.id.in_(ids), _T.c.lease_owner == self.owner, _T.c.status == "sending")
+            .values(status="pending", lease_owner=None, lease_until=None)
+        )
+
+    # --- leadership: one sender at a time --------------------------------------------------
+
+    async def _lead(self) -> bool:
+        """Hold the sender lease (take it, or renew it once a third of it has passed); False
+        while another live sender holds it."""
+        if time.monotonic() < self._leading_until - self.lease.total_seconds() * 2 / 3:
+            return True
+        now = self.services.clock.now()
+        until = now + self.lease
+        values = {"name": LEADER, "owner": self.owner, "until": until}
+        leader = OutboxLeader.__table__  # type: ignore[attr-defined]
+        dialect = self.services.db.backend
+        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        taken = await self._write(
+            insert_(leader).values(**values).on_conflict_do_nothing(index_elements=["name"])
+        )
+        taken = taken or await self._write(
+            update(leader)
+            .where(
+                leader.c.name == LEADER,
+                or_(leader.c.owner == self.owner, leader.c.until < now),
+            )
+            .values(owner=self.owner, until=until)
+        )
+        started = time.monotonic()
+        self._leading_until = started + self.lease.total_seconds() if taken else 0.0
+        return bool(taken)
+
+    async def _resign(self) -> None:
+        if self._leading_until == 0.0:
+            return
+        self._leading_until = 0.0
+        leader = OutboxLeader.__table__  # type: ignore[attr-defined]
+        await self._write(
+            update(leader)
+            .where(leader.c.name == LEADER, leader.c.owner == self.owner)
+            .values(until=self.services.clock.now() - timedelta(seconds=1))
+        )
+
+    async def _idle(self, seconds: float, stop: asyncio.Event | None) -> None:
+        """Sleep up to `seconds`, less if woken (new rows) or stopped."""
+        waiters = [asyncio.ensure_future(self._wake.wait())]
+        if stop is not None:
+            waiters.append(asyncio.ensure_future(stop.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+            self._wake.clear()
+
+    def _next_ready(self) -> Claimed | None:
+        now = time.monotonic()
+        for item in self._held:
+            if self.limiter.chat_ready_at(item.chat_id) <= now:
+                return item
+        return None
+
+    def _earliest_ready(self) -> float:
+        return min(self.limiter.chat_ready_at(item.chat_id) for item in self._held)
+
+    # --- claiming --------------------------------------------------------------------------
+
+    async def _refill(self) -> None:
+        want = min(self.claim_size, MAX_HELD_CLAIMS * self.claim_size - len(self._held))
+        now_mono = time.monotonic()
+        self._account_ready = {a: t for a, t in self._account_ready.items() if t > now_mono}
+        held = {c.row.account_id for c in self._held}
+        claimed, cooling = await self.services.db.run(
+            lambda s: self._claim(s, want, held, set(self._account_ready))
+        )
+        self._held.extend(claimed)
+        # A short claim means the queue is drained for now: look again at the next poll, or
+        # as soon as a chat whose rows were left out may receive again.
+        self._cooling_until = min((self._account_ready[a] for a in cooling), default=None)
+        if len(claimed) == want:
+            self._next_claim = 0.0
+        else:
+            self._next_claim = min(now_mono + POLL_SECONDS, self._cooling_until or math.inf)
+
+    async def _claim(
+        self, session: AsyncSession, limit: int, held: set[int], cooling: set[int]
+    ) -> tuple[list[Claimed], set[int]]:
+        """Claim up to `limit` due rows, leaving out accounts whose rows are held already or
+        whose chat is cooling down; returns them and the cooling accounts with due rows."""
+        now = self.services.clock.now()
+        settings = self.services.settings
+        conditions = [_due(now)]
+        quiet_end = R.quiet_until(
+            now, settings.quiet_hours_start, settings.quiet_hours_end, settings.tz
+        )
+        if quiet_end is not None:
+            conditions.append(
+                or_(
+                    _T.c.urgent.is_(True),
+                    and_(_T.c.deadline_at.is_not(None), _T.c.deadline_at <= quiet_end),
                 )
-            except TelegramForbiddenError:
-                row.status, row.last_error = "blocked", "bot blocked by the user"
-                continue
-            except TelegramAPIError as exc:
-                row.attempts += 1
-                row.last_error = type(exc).__name__
-                log.warning("outbox row %s failed: %s", row.id, type(exc).__name__)
-                continue
-            row.status, row.sent_at = "sent", services.clock.now()
-            row.chat_id, row.message_id = chat_id, message.message_id
-            sent += 1
-    return sent
+            )
+        due = list(conditions)
+        if held | cooling:
+            # Their chats wait for the per-chat limit: leave their rows to a later claim.
+            conditions.append(_T.c.account_id.not_in(sorted(held | cooling)))
+        pick = (
+            select(_T.c.id)
+            .where(*conditions)
+            .order_by(_T.c.deadline_at.asc().nulls_last(), _T.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it (one writer)
+        )
+        result = await session.execute(
+            update(_T)
+            .where(_T.c.id.in_(pick), *conditions)
+            .values(
+                status="sending",
+                lease_owner=self.owner,
+                lease_until=now + self.lease,
+                attempts=_T.c.attempts + 1,
+            )
+            .returning(*_T.c)
+        )
+        rows = sorted(
+            (OutboxMessage(**dict(r._mapping)) for r in result.all()),
+            key=lambda r: (r.deadline_at is None, r.deadline_at or now, r.id),
+        )
+        waiting: set[int] = set()
+        if len(rows) < limit and cooling:
+            waiting = set(
+                (
+                    await session.scalars(
+                        select(_T.c.account_id)
+                        .where(*due, _T.c.account_id.in_(sorted(cooling)))
+                        .distinct()
+                    )
+                ).all()
+            )
+        if not rows:
+            return [], waiting
+        recipients = await self._recipients(session, {r.account_id for r in rows})
+        targets = await self._edit_targets(session, {r.edit_of for r in rows if r.edit_of})
+        out = []
+        for row in rows:
+            rcpt = recipients.get(row.account_id)
+            if row.edit_of is not None:
+                chat_id, message_id = targets.get(row.edit_of, (None, None))
+                out.append(Claimed(row, rcpt, chat_id, message_id))
+            else:
+                out.append(Claimed(row, rcpt, rcpt.chat_id if rcpt else None))
+        return out, waiting
+
+    async def _recipients(self, session: AsyncSession, ids: set[int]) -> dict[int, Recipient]:
+        muted: dict[int, set[str]] = {}
+        for account_id, kind in await session.execute(
+            select(ReminderMute.account_id, ReminderMute.kind).where(
+                ReminderMute.account_id.in_(ids)
+            )
+        ):
+            muted.setdefault(account_id, set()).add(kind)
+        default = self.services.settings.default_locale
+        out = {}
+        for tg, active in await session.execute(
+            select(TelegramUser, Account.is_active)
+            .join(Account, Account.id == TelegramUser.account_id)
+            .where(TelegramUser.account_id.in_(ids))
+        ):
+            out[tg.account_id] = Recipient(
+                chat_id=tg.chat_id or tg.id,
+                locale=tg.locale or normalize_locale(tg.language_code) or default,
+                active=bool(active),
+                muted=frozenset(muted.get(tg.account_id, ())),
+            )
+        return out
+
+    async def _edit_targets(
+        self, session: AsyncSession, ids: set[int | None]
+    ) -> dict[int, tuple[int | None, int | None]]:
+        if not ids:
+            return {}
+        rows = await session.execute(
+            select(_T.c.id, _T.c.chat_id, _T.c.message_id).where(_T.c.id.in_(ids))
+        )
+        return {r.id: (r.chat_id, r.message_id) for r in rows}
+
+    async def _renew_lease(self) -> None:
+        """Rows held longer than a lease (a hot chat, a long 429) keep their claim."""
+        if not self._held or time.monotonic() - self._last_renew < self.lease.total_seconds() / 3:
+            return
+        self._last_renew = time.monotonic()
+        await self._write(
+            update(_T)
+            .where(
+                _T.c.id.in_([c.row.id for c in self._held]),
+                _T.c.lease_owner == self.owner,
+                _T.c.status == "sending",
+            )
+            .values(lease_until=self.services.clock.now() + self.lease)
+        )
+
+    # --- one row ---------------------------------------------------------------------------
+
+    async def _process(self, item: Claimed) -> bool:
+        """Send (or settle) one claimed row; False when it must be tried again right away."""
+        row, rcpt = item.row, item.recipient
+        now = self.services.clock.now()
+        if rcpt is None or not rcpt.active:
+            await self._finish(row, "unreachable", error="no bound chat")
+            return True
+        if row.deadline_at is not None and row.deadline_at <= now and row.edit_of is None:
+            await self._finish(row, "expired")
+            return True
+        if row.kind in rcpt.muted and R.is_mutable(row.kind):
+            await self._finish(row, "muted")
+            return True
+        if row.edit_of is not None and (item.chat_id is None or item.target_message_id is None):
+            await self._finish(row, "skipped", error="nothing to edit")
+            return True
+        try:
+            rendered = await self._render(row, Translator(rcpt.locale, self.services.settings.tz))
+        except Exception as exc:  # a renderer's bug must not stop the other messages
+            log.exception("outbox row %s (%s) failed to render", row.id, row.kind)
+            await self._finish(row, "failed", error=f"render: {type(exc).__name__}")
+            return True
+        if rendered is None:
+            await self._finish(row, "skipped")
+            return True
+        await self.limiter.wait(item.chat_id)
+        try:
+            message_id = await self._call(item, rendered)
+        except TelegramRetryAfter as exc:
+            self.limiter.done(None)  # counts against the rate; the chat is tried first again
+            log.warning("Telegram asked to wait %s s (row %s)", exc.retry_after, row.id)
+            self.limiter.pause(exc.retry_after)
+            return False
+        except TelegramForbiddenError:
+            self._done(item)
+            await self._blocked(item)
+            return True
+        except TelegramBadRequest as exc:
+            self._done(item)
+            await self._bad_request(item, exc)
+            return True
+        except (TelegramAPIError, OSError, TimeoutError) as exc:
+            self._done(item)
+            await self._retry_later(row, exc)
+            return True
+        self._done(item)
+        await self._finish(
+            row,
+            "sent",
+            chat_id=item.chat_id if row.edit_of is None else None,
+            message_id=message_id if row.edit_of is None else None,
+        )
+        return True
+
+    async def _render(self, row: OutboxMessage, i18n: Translator) -> Rendered | None:
+        # A session of its own, closed before the request: nothing is held across the network.
+        async with self.services.db.session() as session:
+            return await render(self.services.ctx(session), row, i18n)
+
+    async def _call(self, item: Claimed, rendered: Rendered) -> int | None:
+        assert item.chat_id is not None
+        if item.row.edit_of is not None:
+            assert item.target_message_id is not None
+            await self.bot.edit_message_text(
+                text=rendered.text,
+                chat_id=item.chat_id,
+                message_id=item.target_message_id,
+                reply_markup=rendered.reply_markup,
+            )
+            return item.target_message_id
+        message = await self.bot.send_message(
+            item.chat_id, rendered.text, reply_markup=rendered.reply_markup
+        )
+        return message.message_id
+
+    def _done(self, item: Claimed) -> None:
+        self.limiter.done(item.chat_id)
+        per_chat = self.limiter.per_chat
+        self._account_ready[item.row.account_id] = time.monotonic() + per_chat
+
+    # --- outcomes --------------------------------------------------------------------------
+
+    async def _write(self, stmt: Any) -> int:
+        """One statement in its own short transaction, straight on the engine (this runs once
+        per message: the ORM session's bookkeeping would cost a third of the sender's time);
+        retried like `Database.run` when the database reports a transient conflict."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                async with self.services.db.engine.begin() as conn:
+                    result = await conn.execute(stmt)
+                    return max(result.rowcount or 0, 0)
+            except DBAPIError as exc:
+                if attempt == WRITE_ATTEMPTS or not is_transient(exc):
+                    raise
+                await asyncio.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def _finish(
+        self,
+        row: OutboxMessage,
+        status: str,
+        *,
+        error: str | None = None,
+        chat_id: int | None = None,
+        message_id: int | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "lease_owner": None,
+            "lease_until": None,
+            "last_error": error,
+        }
+        if status == "sent":
+            values["sent_at"] = self.services.clock.now()
+            if chat_id is not None:
+                values["chat_id"], values["message_id"] = chat_id, message_id
+
+        await self._write(
+            update(_T).where(_T.c.id == row.id, _T.c.lease_owner == self.owner).values(**values)
+        )
+        self.outcomes[status] += 1
+        if status not in {"sent", "skipped"}:
+            log.info("outbox row %s (%s): %s %s", row.id, row.kind, status, error or "")
+
+    async def _blocked(self, item: Claimed) -> None:
+        """403: the user blocked the bot. Final for this row and the chat's other queued rows;
+        a notice queued later is tried once more (the user may have come back)."""
+        account_id = item.row.account_id
+        error = "bot blocked by the user"
+        await self._finish(item.row, "blocked", error=error)
+        self._held = [c for c in self._held if c.row.account_id != account_id]
+
+        self.outcomes["blocked"] += await self._write(
+            update(_T)
+            .where(
+                _T.c.account_id == account_id,
+                or_(
+                    _T.c.status == "pending",
+                    and_(_T.c.status == "sending", _T.c.lease_owner == self.owner),
+                ),
+            )
+            .values(status="blocked", lease_owner=None, lease_until=None, last_error=error)
+        )
+
+    async def _bad_request(self, item: Claimed, exc: TelegramBadRequest) -> None:
+        text = str(exc.message).lower()
+        if item.row.edit_of is not None:
+            if "not modified" in text:
+                await self._finish(item.row, "sent")
+                return
+            if "not found" in text or "can't be edited" in text:
+                await self._finish(item.row, "skipped", error="message to edit is gone")
+                return
+        await self._finish(item.row, "failed", error=f"400: {exc.message}"[:300])
+
+    async def _retry_later(self, row: OutboxMessage, exc: BaseException) -> None:
+        error = type(exc).__name__
+        if row.attempts >= self.max_attempts:
+            await self._finish(row, "failed", error=f"{error} after {row.attempts} attempts")
+            return
+        delay = min(BACKOFF_BASE_SECONDS * 2 ** max(row.attempts - 1, 0), BACKOFF_MAX_SECONDS)
+        not_before = self.services.clock.now() + timedelta(seconds=delay)
+
+        await self._write(
+            update(_T)
+            .where(_T.c.id == row.id, _T.c.lease_owner == self.owner)
+            .values(
+                status="pending",
+                lease_owner=None,
+                lease_until=None,
+                not_before=not_before,
+                last_error=error,
+            )
+        )
+        self.outcomes["retry"] += 1
+        log.warning("outbox row %s (%s) failed (%s); retry in %s s", row.id, row.kind, error, delay)
+
+
+async def drain_once(services: Services, bot: Bot) -> int:
+    """Send everything due now (what the background sender does continuously); returns the
+    number of messages sent."""
+    return await OutboxSender(services, bot).drain(until_idle=True)

@@ -95,7 +95,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     )
 
 
-def _is_transient(exc: BaseException) -> bool:
+def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
         return True
     if isinstance(exc, DBAPIError):
@@ -132,7 +132,7 @@ class Database:
                 async with self.transaction() as session:
                     return await work(session)
             except DBAPIError as exc:
-                if attempt == attempts or not _is_transient(exc):
+                if attempt == attempts or not is_transient(exc):
                     raise
                 log.warning("transient database conflict, retrying (attempt %d)", attempt)
                 await asyncio.sleep(0.05 * 2**attempt)

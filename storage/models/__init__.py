@@ -12,9 +12,12 @@ from storage.models.applications import AllocationOffer, Application
 from storage.models.audit import AuditLog, Handover
 from storage.models.changes import ChangeRequest
 from storage.models.fsm import FsmRecord
+from storage.models.inbox import InboxUpdate
 from storage.models.outbox import OutboxMessage
 from storage.models.profile import EducationRecord, TraineeProfile, WorkRecord
 from storage.models.reference import Base, Batch, BatchPersonnelType, City, Plan, Specialty
+from storage.models.reminders import ReminderMute
+from storage.models.trainee_ui import StatusCard
 from storage.models.training import Document, Reduction, Training
 
 metadata = SQLModel.metadata
@@ -33,13 +36,16 @@ __all__ = [
     "EducationRecord",
     "FsmRecord",
     "Handover",
+    "InboxUpdate",
     "Invitation",
     "LoginThrottle",
     "OutboxMessage",
     "PhoneVerification",
     "Plan",
     "Reduction",
+    "ReminderMute",
     "Specialty",
+    "StatusCard",
     "TelegramUser",
     "TraineeProfile",
     "Training",

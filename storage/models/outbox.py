@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.models._base import short, when
+from storage.models._base import required_when, short, when
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -16,6 +16,11 @@ class OutboxMessage(SQLModel, table=True):
 
     The payload holds a locale key and its parameters, never rendered text: the message is
     rendered at send time in the recipient's language, and personal data is re-read then.
+
+    Status: pending → sending (claimed: `lease_owner` until `lease_until`) → sent, or a final
+    skipped | superseded | expired | muted | blocked | unreachable | failed. A row whose lease
+    ran out (its sender died) is claimed again. `edit_of` makes the row an edit of the message
+    another row sent, instead of a new message.
     """
 
     __tablename__ = "outbox"
@@ -37,10 +42,25 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = when()
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
     message_id: int | None = None
+    edit_of: int | None = Field(default=None, foreign_key="outbox.id")
     last_error: str | None = Field(default=None, max_length=300)
 
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
+        # The sender's claim: due rows nearest deadline first; and leases that ran out.
         Index(None, "status", "deadline_at", "id"),
+        Index(None, "status", "lease_until"),
         Index(None, "kind", "subject"),
     )
+
+
+class OutboxLeader(SQLModel, table=True):
+    """The one sender allowed to send now. The rate limits are counted by a sender, so with
+    several bot processes only the holder of this lease sends; another takes over when it
+    stops, or when its lease runs out (it died)."""
+
+    __tablename__ = "outbox_leader"
+
+    name: str = Field(primary_key=True, max_length=16)
+    owner: str = Field(max_length=64)
+    until: datetime = required_when()

@@ -28,7 +28,12 @@ class Training(SQLModel, table=True):
     created_at: datetime | None = when()
     updated_at: datetime | None = when()
 
-    __table_args__ = (UniqueConstraint("application_id"), Index(None, "start_date"))
+    __table_args__ = (
+        UniqueConstraint("application_id"),
+        Index(None, "start_date"),
+        # the years-missing sweep: trainings in training, oldest first
+        Index(None, "status", "created_at"),
+    )
 
 
 class Reduction(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: none
-Create Date: 2026-11-26 15:59:39.461651
+Create Date: 2026-11-26 23:17:56.793385
 """
 
 from collections.abc import Sequence
@@ -55,12 +55,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_fsm_record")),
     )
     op.create_table(
+        "inbox_update",
+        sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("payload_enc", sa.LargeBinary(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replays", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("update_id", name=op.f("pk_inbox_update")),
+    )
+    op.create_table(
         "login_throttle",
         sa.Column("scope", sa.String(length=48), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("window_start", sa.DateTime(timezone=True), nullable=True),
         sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("scope", name=op.f("pk_login_throttle")),
+    )
+    op.create_table(
+        "outbox_leader",
+        sa.Column("name", sa.String(length=16), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_outbox_leader")),
     )
     op.create_table(
         "phone_verification",
@@ -311,10 +326,12 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("chat_id", sa.BigInteger(), nullable=True),
         sa.Column("message_id", sa.Integer(), nullable=True),
+        sa.Column("edit_of", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=300), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"], ["account.id"], name=op.f("fk_outbox_account_id_account")
         ),
+        sa.ForeignKeyConstraint(["edit_of"], ["outbox.id"], name=op.f("fk_outbox_edit_of_outbox")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_dedupe_key")),
     )
@@ -327,6 +344,9 @@ def upgrade() -> None:
             batch_op.f("ix_outbox_status_deadline_at_id"),
             ["status", "deadline_at", "id"],
             unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_outbox_status_lease_until"), ["status", "lease_until"], unique=False
         )
 
     op.create_table(
@@ -365,6 +385,16 @@ def upgrade() -> None:
     with op.batch_alter_table("plan", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_plan_base_id"), ["base_id"], unique=False)
 
+    op.create_table(
+        "reminder_mute",
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=48), nullable=False),
+        sa.Column("muted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_reminder_mute_account_id_account")
+        ),
+        sa.PrimaryKeyConstraint("account_id", "kind", name=op.f("pk_reminder_mute")),
+    )
     op.create_table(
         "telegram_user",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -411,6 +441,17 @@ def upgrade() -> None:
     with op.batch_alter_table("trainee_profile", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_trainee_profile_id_tail"), ["id_tail"], unique=False)
 
+    op.create_table(
+        "trainee_status_card",
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_trainee_status_card_account_id_account")
+        ),
+        sa.PrimaryKeyConstraint("account_id", name=op.f("pk_trainee_status_card")),
+    )
     op.create_table(
         "work_record",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -549,6 +590,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_training_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_training_base_id"), ["base_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_training_start_date"), ["start_date"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_training_status_created_at"), ["status", "created_at"], unique=False
+        )
 
     op.create_table(
         "reduction",
@@ -615,6 +659,7 @@ def downgrade() -> None:
 
     op.drop_table("reduction")
     with op.batch_alter_table("training", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_training_status_created_at"))
         batch_op.drop_index(batch_op.f("ix_training_start_date"))
         batch_op.drop_index(batch_op.f("ix_training_base_id"))
         batch_op.drop_index(batch_op.f("ix_training_account_id"))
@@ -639,16 +684,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_work_record_account_id"))
 
     op.drop_table("work_record")
+    op.drop_table("trainee_status_card")
     with op.batch_alter_table("trainee_profile", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_trainee_profile_id_tail"))
 
     op.drop_table("trainee_profile")
     op.drop_table("telegram_user")
+    op.drop_table("reminder_mute")
     with op.batch_alter_table("plan", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_base_id"))
 
     op.drop_table("plan")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_status_lease_until"))
         batch_op.drop_index(batch_op.f("ix_outbox_status_deadline_at_id"))
         batch_op.drop_index(batch_op.f("ix_outbox_kind_subject"))
         batch_op.drop_index(batch_op.f("ix_outbox_account_id"))
@@ -698,7 +746,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_phone_verification_expires_at"))
 
     op.drop_table("phone_verification")
+    op.drop_table("outbox_leader")
     op.drop_table("login_throttle")
+    op.drop_table("inbox_update")
     op.drop_table("fsm_record")
     op.drop_table("city")
     with op.batch_alter_table("batch", schema=None) as batch_op:
