@@ -24,7 +24,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.updates_bench
+	$(BIN)/python -m bench.sweep_bench
+	$(BIN)/python -m bench.drain_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -3,8 +3,10 @@
 
     .venv/bin/python -m bench.updates_bench [--updates 2000] [--users 200] [--pg URL]
 
-Latency is measured from the moment an update is queued at the emulator to the moment the
-emulator receives the bot's reply for it; throughput is updates over the whole run.
+Updates go through the bot's own polling loop (`DurablePolling`: each fetched update is stored
+in the inbox table before it is handled). Latency is measured from the moment an update is
+queued at the emulator to the moment the emulator receives the bot's reply for it; throughput
+is updates over the whole run.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from aiogram import Bot, Dispatcher
+
 from bench.pg import scratch_database
 from bench.probe import build_probe_router
 from bot.app import build_bot, build_dispatcher
 from bot.config import Settings
 from bot.emulator import BotApiEmulator
-from bot.emulator.harness import run_polling
 from bot.emulator.tracking import ProcessedTracker
 from bot.fsm_storage import SqlStorage
+from bot.polling import DurablePolling
 from bot.services import Services
 from storage import models
 from storage.crypto import FieldCipher
@@ -54,6 +58,32 @@ async def database(backend: str, pg_url: str | None) -> AsyncIterator[Database]:
         await db.dispose()
 
 
+@contextlib.asynccontextmanager
+async def durable_polling(
+    services: Services, emu: BotApiEmulator, dp: Dispatcher, bot: Bot
+) -> AsyncIterator[None]:
+    """The production update path: every fetched update is kept in the inbox table until its
+    handler finished."""
+    ProcessedTracker(emu).install(dp)
+    runner = DurablePolling(
+        dp,
+        bot,
+        services.db,
+        services.clock,
+        services.cipher,
+        concurrency=services.settings.max_concurrent_updates,
+        poll_timeout=1,
+    )
+    task = asyncio.create_task(runner.run())
+    await asyncio.wait_for(runner.started.wait(), timeout=10)
+    try:
+        yield
+    finally:
+        await emu.wait_in_flight(5.0)
+        runner.stop()
+        await task
+
+
 async def run_case(
     backend: str,
     command: str,
@@ -71,15 +101,12 @@ async def run_case(
         )
         dp = build_dispatcher(
             services,
-            outermost=[ProcessedTracker(emu)],
             routers=[build_probe_router()],
         )
         bot = build_bot(emu.token, emu.url)
         people = [emu.user(800_000 + i) for i in range(users)]
         queued: dict[str, float] = {}  # reply text (unique per update) → when it was queued
-        async with run_polling(
-            dp, emu, bot, tasks_concurrency_limit=settings.max_concurrent_updates
-        ):
+        async with durable_polling(services, emu, dp, bot):
             start = time.monotonic()
             for n in range(updates):
                 user = people[n % users]

@@ -16,19 +16,21 @@ from aiogram.types import LinkPreviewOptions
 
 from bot.config import Settings
 from bot.errors import build_error_router
-from bot.middlewares import DbSessionMiddleware
+from bot.middlewares import CommitBeforeSend, DbSessionMiddleware, UserLockMiddleware
 from bot.services import Services
 
 
 def build_bot(token: str, api_url: str | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else None
-    return Bot(
+    bot = Bot(
         token=token,
         session=session,
         default=DefaultBotProperties(
             parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
         ),
     )
+    bot.session.middleware(CommitBeforeSend())
+    return bot
 
 
 def build_isolation(settings: Settings) -> BaseEventIsolation:
@@ -67,7 +69,13 @@ def build_dispatcher(
     )
     for middleware in outermost:
         dp.update.outer_middleware(middleware)
-    dp.update.outer_middleware(dp.fsm)
+    dp.update.outer_middleware(
+        UserLockMiddleware(
+            storage=dp.fsm.storage,
+            events_isolation=dp.fsm.events_isolation,
+            strategy=dp.fsm.strategy,
+        )
+    )
     dp.update.outer_middleware(DbSessionMiddleware(services))
     dp.include_router(build_error_router())
     dp.include_routers(*(build_routers() if routers is None else routers))

@@ -1,8 +1,8 @@
 """aiogram FSM storage in the database, so a half-filled dialog survives a restart.
 
 Inside an update, the DB middleware swaps the handler's FSMContext for one bound to the update's
-session: dialog state then commits atomically with the business change it accompanies. Outside
-(the first `get_state` of aiogram's FSM middleware), each call is its own short transaction.
+session: dialog state then commits atomically with the business change it accompanies. Outside an
+update, each call is its own short transaction.
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import FsmRecord
-from storage.upsert import upsert
 from workflow.clock import Clock, SystemClock
 
 StateType = str | State | None
@@ -27,63 +25,53 @@ def _state_name(state: StateType) -> str | None:
     return state.state if isinstance(state, State) else state
 
 
-class _SessionOps:
-    def __init__(self, key_builder: KeyBuilder, clock: Clock) -> None:
-        self.key_builder = key_builder
-        self.clock = clock
+class SessionBoundStorage(BaseStorage):
+    """FSM calls within one update, on one ORM row of that update's session: read once, then
+    written by the session's flush together with the business change, at most one statement."""
 
-    async def get(self, session: AsyncSession, key: StorageKey) -> FsmRecord | None:
-        return await session.scalar(
-            select(FsmRecord).where(FsmRecord.key == self.key_builder.build(key))
-        )
+    def __init__(self, key_builder: KeyBuilder, clock: Clock, session: AsyncSession) -> None:
+        self._key_builder = key_builder
+        self._clock = clock
+        self._session = session
+        self._rows: dict[str, FsmRecord | None] = {}
 
-    async def write(
-        self, session: AsyncSession, key: StorageKey, *, state: Any = ..., data: Any = ...
-    ) -> None:
-        row = await self.get(session, key)
+    async def _row(self, key: StorageKey) -> tuple[str, FsmRecord | None]:
+        k = self._key_builder.build(key)
+        if k not in self._rows:
+            self._rows[k] = await self._session.get(FsmRecord, k)
+        return k, self._rows[k]
+
+    async def _write(self, key: StorageKey, *, state: Any = ..., data: Any = ...) -> None:
+        k, row = await self._row(key)
         new_state = (row.state if row else None) if state is ... else _state_name(state)
         new_data = (dict(row.data) if row and row.data else {}) if data is ... else dict(data)
         if new_state is None and not new_data:
-            await session.execute(
-                delete(FsmRecord).where(FsmRecord.key == self.key_builder.build(key))
-            )
+            if row is not None:
+                if row in self._session.new:
+                    self._session.expunge(row)
+                else:
+                    await self._session.delete(row)
+                self._rows[k] = None
             return
-        await upsert(
-            session,
-            FsmRecord,
-            {
-                "key": self.key_builder.build(key),
-                "state": new_state,
-                "data": new_data,
-                "updated_at": self.clock.now(),
-            },
-            ["key"],
-            ["state", "data", "updated_at"],
-        )
-        if row is not None:
-            # The upsert bypassed the ORM: forget the stale copy in this session.
-            session.expire(row)
-
-
-class SessionBoundStorage(BaseStorage):
-    """FSM calls within one update, in that update's transaction."""
-
-    def __init__(self, ops: _SessionOps, session: AsyncSession) -> None:
-        self._ops = ops
-        self._session = session
+        if row is None:
+            row = self._rows[k] = FsmRecord(key=k)
+            self._session.add(row)
+        row.state = new_state
+        row.data = new_data  # a new dict: the JSON column sees the change
+        row.updated_at = self._clock.now()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        await self._ops.write(self._session, key, state=state)
+        await self._write(key, state=state)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._ops.get(self._session, key)
+        _, row = await self._row(key)
         return row.state if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._ops.write(self._session, key, data=data)
+        await self._write(key, data=data)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._ops.get(self._session, key)
+        _, row = await self._row(key)
         return dict(row.data) if row and row.data else {}
 
     async def close(self) -> None:
@@ -99,17 +87,15 @@ class SqlStorage(BaseStorage):
         clock: Clock | None = None,
     ) -> None:
         self.db = db
-        self._ops = _SessionOps(
-            key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
-            clock or SystemClock(),
-        )
+        self._key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        self._clock = clock or SystemClock()
 
     def bound(self, session: AsyncSession) -> SessionBoundStorage:
-        return SessionBoundStorage(self._ops, session)
+        return SessionBoundStorage(self._key_builder, self._clock, session)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         async with self.db.transaction() as session:
-            await self._ops.write(session, key, state=state)
+            await self.bound(session).set_state(key, state)
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self.db.transaction() as session:
@@ -117,7 +103,7 @@ class SqlStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         async with self.db.transaction() as session:
-            await self._ops.write(session, key, data=data)
+            await self.bound(session).set_data(key, data)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self.db.transaction() as session:

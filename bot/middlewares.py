@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, normalize_locale
 from bot.replies import tell
@@ -27,12 +33,47 @@ LAST_SEEN_EVERY = timedelta(minutes=10)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
+# The session of the update being handled, for CommitBeforeSend (each update runs in its task).
+_update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+
+
+class CommitBeforeSend(BaseRequestMiddleware):
+    """Commits the current update's transaction before any call to Telegram that sends or
+    changes something (reads such as `getFile` keep the transaction open).
+
+    The user is never told of a change that could still roll back, and no database connection
+    (SQLite has a single one) is held while a request crosses the network: without this, every
+    update's reply time is added to the time the write lock is held, and the bot falls behind
+    Telegram's own rate on a busy deadline day. A refusal raised after a message went out rolls
+    back only what was written after it."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        session = _update_session.get()
+        if (
+            session is not None
+            and session.in_transaction()
+            and not type(method).__name__.startswith("Get")  # reads (getFile) tell nobody
+        ):
+            await session.commit()
+        return await make_request(bot, method)
+
 
 async def load_user(ctx: Ctx, user: User) -> tuple[TelegramUser, Account | None]:
     """The Telegram user's row (created on first contact) and the account bound to it."""
-    row = await ctx.session.get(TelegramUser, user.id)
+    found = (
+        await ctx.session.execute(
+            select(TelegramUser, Account)
+            .outerjoin(Account, and_(Account.id == TelegramUser.account_id, Account.is_active))
+            .where(TelegramUser.id == user.id)
+        )
+    ).first()
     now = ctx.now()
-    if row is None:
+    if found is None:
         row = TelegramUser(
             id=user.id,
             chat_id=user.id,
@@ -42,14 +83,11 @@ async def load_user(ctx: Ctx, user: User) -> tuple[TelegramUser, Account | None]
         )
         ctx.session.add(row)
         await ctx.session.flush()
-    elif row.last_seen is None or now - row.last_seen > LAST_SEEN_EVERY:
+        return row, None
+    row, account = found
+    if row.last_seen is None or now - row.last_seen > LAST_SEEN_EVERY:
         row.last_seen = now
         row.language_code = user.language_code
-    account = None
-    if row.account_id is not None:
-        account = await ctx.session.scalar(
-            select(Account).where(Account.id == row.account_id, Account.is_active)
-        )
     return row, account
 
 
@@ -60,8 +98,23 @@ def locale_for(row: TelegramUser | None, user: User | None, default: str) -> str
     return normalize_locale(user.language_code if user else None) or default
 
 
+class UserLockMiddleware(FSMContextMiddleware):
+    """aiogram's FSM middleware without its own read of the state: it takes the per-user lock and
+    resolves the context; DbSessionMiddleware, inside the lock, reads the state in the update's
+    transaction (one transaction per update instead of two)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        context = self.resolve_event_context(data["bot"], data)
+        data["fsm_storage"] = self.storage
+        if context is None:
+            return await handler(event, data)
+        async with self.events_isolation.lock(key=context.key):
+            data["state"] = context
+            return await handler(event, data)
+
+
 class DbSessionMiddleware(BaseMiddleware):
-    """Outer middleware on updates, inside aiogram's FSM middleware (so inside the per-user lock).
+    """Outer middleware on updates, inside UserLockMiddleware (so inside the per-user lock).
 
     Opens the update's session, loads who is acting, binds the FSM context to the session,
     commits when the handler returns, and turns a workflow refusal into a message after rolling
@@ -89,9 +142,9 @@ class DbSessionMiddleware(BaseMiddleware):
             )
             state: FSMContext | None = data.get("state")
             if state is not None:
-                data["state"] = FSMContext(
-                    storage=self.services.fsm_storage.bound(session), key=state.key
-                )
+                bound = FSMContext(storage=self.services.fsm_storage.bound(session), key=state.key)
+                data.update(state=bound, raw_state=await bound.get_state())
+            token = _update_session.set(session)
             try:
                 result = await handler(event, data)
                 await session.commit()
@@ -105,3 +158,5 @@ class DbSessionMiddleware(BaseMiddleware):
                     bot: Bot = data["bot"]
                     await tell(bot, event, i18n.error(err.code, err.params))
                 return None
+            finally:
+                _update_session.reset(token)

@@ -22,7 +22,7 @@ from handlers.common import StartAction
 from handlers.trainee import phone as phone_step
 from handlers.trainee.cb import ProfileCb
 from handlers.trainee.states import Login
-from handlers.trainee.ui import button, contact_or_text, delete_quietly, markup, not_command, show
+from handlers.trainee.ui import button, delete_quietly, markup, not_command, show
 from storage.models import Account
 from workflow import accounts
 from workflow.context import Ctx
@@ -101,37 +101,10 @@ def build_router() -> Router:
         await ctx.session.commit()
         await phone_step.ask_phone(bot, message.chat.id, i18n, i18n("trainee.login.phone"))
 
-    async def nav(message: Message, ctx: Ctx, state: FSMContext, i18n: Translator) -> bool:
-        choice = phone_step.nav_choice(message, i18n)
-        if choice == "cancel":
-            await phone_step.cancel_dialog(message, ctx, state, i18n)
-        elif choice == "back":
-            await state.set_state(Login.login_name)
-            await message.answer(i18n("trainee.login.restart"), reply_markup=ReplyKeyboardRemove())
-            await message.answer(
-                i18n("trainee.login.login_name"), reply_markup=markup(nav_row(i18n))
-            )
-        return choice is not None
-
-    @router.message(Login.phone, contact_or_text)
-    async def login_phone(
-        message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, bot: Bot
-    ) -> None:
-        if await nav(message, ctx, state, i18n):
-            return
-        e164 = await phone_step.take_phone(message, ctx, i18n, state, Login.code)
-        if e164 is not None:
-            await finish(message, ctx, state, i18n, bot, e164)
-
-    @router.message(Login.code, contact_or_text)
-    async def login_code(
-        message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, bot: Bot
-    ) -> None:
-        if await nav(message, ctx, state, i18n):
-            return
-        e164 = await phone_step.take_code(message, ctx, i18n)
-        if e164 is not None:
-            await finish(message, ctx, state, i18n, bot, e164)
+    async def back(message: Message, ctx: Ctx, state: FSMContext, i18n: Translator) -> None:
+        await state.set_state(Login.login_name)
+        await message.answer(i18n("trainee.login.restart"), reply_markup=ReplyKeyboardRemove())
+        await message.answer(i18n("trainee.login.login_name"), reply_markup=markup(nav_row(i18n)))
 
     async def finish(
         message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, bot: Bot, e164: str
@@ -162,4 +135,5 @@ def build_router() -> Router:
             reply_markup=markup([button(i18n("trainee.reg.to_profile"), ProfileCb(a="menu"))]),
         )
 
+    phone_step.add_steps(router, Login.phone, Login.code, back=back, done=finish)
     return router

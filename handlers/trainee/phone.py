@@ -3,6 +3,8 @@ sender's own contact counts), or a typed mobile number confirmed by an SMS code.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import Bot, Router
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -20,11 +22,14 @@ from aiogram.types import (
 from bot import sms
 from bot.i18n import Translator
 from handlers.trainee.states import CODE_STATES
-from handlers.trainee.ui import button, markup
+from handlers.trainee.ui import button, contact_or_text, markup
 from workflow import verification
 from workflow.context import Ctx
 from workflow.errors import DomainError
 from workflow.identity import mask_phone
+
+Back = Callable[[Message, Ctx, FSMContext, Translator], Awaitable[None]]
+Done = Callable[[Message, Ctx, FSMContext, Translator, Bot, str], Awaitable[None]]
 
 
 class PhoneCb(CallbackData, prefix="tph"):
@@ -124,6 +129,40 @@ async def take_code(message: Message, ctx: Ctx, i18n: Translator) -> str | None:
     except DomainError as err:
         await _refuse(message, i18n, err)
         return None
+
+
+def add_steps(router: Router, phone: State, code: State, *, back: Back, done: Done) -> None:
+    """The phone and code steps of a dialog on `router`: the reply keyboard's cancel ends the
+    dialog, its back calls `back` (in the phone or the code state), and the verified number goes
+    to `done`."""
+
+    async def navigated(message: Message, ctx: Ctx, state: FSMContext, i18n: Translator) -> bool:
+        choice = nav_choice(message, i18n)
+        if choice == "cancel":
+            await cancel_dialog(message, ctx, state, i18n)
+        elif choice == "back":
+            await back(message, ctx, state, i18n)
+        return choice is not None
+
+    @router.message(phone, contact_or_text)
+    async def phone_answer(
+        message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, bot: Bot
+    ) -> None:
+        if await navigated(message, ctx, state, i18n):
+            return
+        e164 = await take_phone(message, ctx, i18n, state, code)
+        if e164 is not None:
+            await done(message, ctx, state, i18n, bot, e164)
+
+    @router.message(code, contact_or_text)
+    async def code_answer(
+        message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, bot: Bot
+    ) -> None:
+        if await navigated(message, ctx, state, i18n):
+            return
+        e164 = await take_code(message, ctx, i18n)
+        if e164 is not None:
+            await done(message, ctx, state, i18n, bot, e164)
 
 
 def build_router() -> Router:

@@ -24,7 +24,6 @@ from handlers.trainee.cb import ProfileCb, RegCb
 from handlers.trainee.states import NewPassword, Recover, Reg
 from handlers.trainee.ui import (
     button,
-    contact_or_text,
     delete_quietly,
     guest_only,
     markup,
@@ -231,45 +230,24 @@ def build_router() -> Router:
         await state.set_state(Reg.phone)
         await phone_step.ask_phone(bot, message.chat.id, i18n, i18n("trainee.reg.phone"))
 
-    async def phone_nav(message: Message, ctx: Ctx, state: FSMContext, i18n: Translator) -> bool:
-        choice = phone_step.nav_choice(message, i18n)
-        if choice == "cancel":
-            await phone_step.cancel_dialog(message, ctx, state, i18n)
-        elif choice == "back":
-            await state.set_state(Reg.login_name)
-            await message.answer(
-                i18n("trainee.reg.back_to_login_name"), reply_markup=ReplyKeyboardRemove()
-            )
-            await message.answer(
-                i18n("trainee.reg.login_name"),
-                reply_markup=markup(nav_row(i18n, _back("id_number"))),
-            )
-        return choice is not None
-
-    @router.message(Reg.phone, contact_or_text)
-    async def reg_phone(message: Message, ctx: Ctx, state: FSMContext, i18n: Translator) -> None:
-        if await phone_nav(message, ctx, state, i18n):
-            return
-        e164 = await phone_step.take_phone(message, ctx, i18n, state, Reg.code)
-        if e164 is not None:
-            await phone_proven(message, ctx, state, i18n, e164)
-
-    @router.message(Reg.code, contact_or_text)
-    async def reg_code(message: Message, ctx: Ctx, state: FSMContext, i18n: Translator) -> None:
-        if phone_step.nav_choice(message, i18n) == "back":
+    async def phone_back(message: Message, ctx: Ctx, state: FSMContext, i18n: Translator) -> None:
+        if await state.get_state() == Reg.code:  # back from the code: the number again
             await state.set_state(Reg.phone)
             await message.answer(
                 i18n("trainee.reg.phone"), reply_markup=phone_step.phone_keyboard(i18n)
             )
             return
-        if await phone_nav(message, ctx, state, i18n):
-            return
-        e164 = await phone_step.take_code(message, ctx, i18n)
-        if e164 is not None:
-            await phone_proven(message, ctx, state, i18n, e164)
+        await state.set_state(Reg.login_name)
+        await message.answer(
+            i18n("trainee.reg.back_to_login_name"), reply_markup=ReplyKeyboardRemove()
+        )
+        await message.answer(
+            i18n("trainee.reg.login_name"),
+            reply_markup=markup(nav_row(i18n, _back("id_number"))),
+        )
 
     async def phone_proven(
-        message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, e164: str
+        message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, bot: Bot, e164: str
     ) -> None:
         try:
             await accounts.phone_free(ctx, e164)
@@ -287,6 +265,8 @@ def build_router() -> Router:
         await message.answer(
             _password_prompt(i18n), reply_markup=markup(nav_row(i18n, _back("phone")))
         )
+
+    phone_step.add_steps(router, Reg.phone, Reg.code, back=phone_back, done=phone_proven)
 
     # --- the password, twice -----------------------------------------------------------------
 
@@ -358,35 +338,10 @@ def build_router() -> Router:
         await state.set_state(Recover.phone)
         await phone_step.ask_phone(bot, query.from_user.id, i18n, i18n("trainee.recover.phone"))
 
-    async def recover_nav(message: Message, ctx: Ctx, state: FSMContext, i18n: Translator) -> bool:
-        choice = phone_step.nav_choice(message, i18n)
-        if choice == "cancel":
-            await phone_step.cancel_dialog(message, ctx, state, i18n)
-        elif choice == "back":
-            await state.set_state(Reg.id_number)
-            data = await state.get_data()
-            await message.answer(_id_prompt(i18n, data), reply_markup=ReplyKeyboardRemove())
-        return choice is not None
-
-    @router.message(Recover.phone, contact_or_text)
-    async def recover_phone(
-        message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, bot: Bot
-    ) -> None:
-        if await recover_nav(message, ctx, state, i18n):
-            return
-        e164 = await phone_step.take_phone(message, ctx, i18n, state, Recover.code)
-        if e164 is not None:
-            await recovered(message, ctx, state, i18n, bot, e164)
-
-    @router.message(Recover.code, contact_or_text)
-    async def recover_code(
-        message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, bot: Bot
-    ) -> None:
-        if await recover_nav(message, ctx, state, i18n):
-            return
-        e164 = await phone_step.take_code(message, ctx, i18n)
-        if e164 is not None:
-            await recovered(message, ctx, state, i18n, bot, e164)
+    async def recover_back(message: Message, ctx: Ctx, state: FSMContext, i18n: Translator) -> None:
+        await state.set_state(Reg.id_number)
+        data = await state.get_data()
+        await message.answer(_id_prompt(i18n, data), reply_markup=ReplyKeyboardRemove())
 
     async def recovered(
         message: Message, ctx: Ctx, state: FSMContext, i18n: Translator, bot: Bot, e164: str
@@ -423,6 +378,8 @@ def build_router() -> Router:
                 [button(i18n("trainee.reg.to_profile"), ProfileCb(a="menu"))],
             ),
         )
+
+    phone_step.add_steps(router, Recover.phone, Recover.code, back=recover_back, done=recovered)
 
     # --- a new password (after recovery) -----------------------------------------------------
 
