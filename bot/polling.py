@@ -211,11 +211,13 @@ class DurablePolling:
             raise
 
 
-async def run_polling(dp: Dispatcher, bot: Bot, db: Database, clock: Clock, **options: Any) -> None:
+async def run_polling(
+    dp: Dispatcher, bot: Bot, db: Database, clock: Clock, cipher: FieldCipher, **options: Any
+) -> None:
     """Poll until SIGINT/SIGTERM."""
     import signal
 
-    polling = DurablePolling(dp, bot, db, clock, **options)
+    polling = DurablePolling(dp, bot, db, clock, cipher, **options)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):

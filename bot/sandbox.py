@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from pathlib import Path
 
 from bot.emulator import BotApiEmulator, ChatMessage, ScriptedUser
@@ -81,8 +82,25 @@ async def _act(user: ScriptedUser, line: str) -> None:
         await user.send(line)
 
 
-async def terminal_chat(emulator: BotApiEmulator) -> None:
+def _stdin_lines() -> asyncio.Queue[str]:
+    """Lines typed in the terminal ("" at end of input). Read by a daemon thread, not by the
+    loop's executor: a thread blocked in readline must not keep Ctrl-C from ending the bot."""
     loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = sys.stdin.readline()
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+            if not line:
+                return
+
+    threading.Thread(target=read, name="terminal-chat-stdin", daemon=True).start()
+    return lines
+
+
+async def terminal_chat(emulator: BotApiEmulator) -> None:
+    lines = _stdin_lines()
     user = _new_user(emulator, SANDBOX_USER_ID)
     printer = _Printer()
     print(__doc__)
@@ -96,7 +114,7 @@ async def terminal_chat(emulator: BotApiEmulator) -> None:
     watcher = asyncio.create_task(watch())
     try:
         while True:
-            line = await loop.run_in_executor(None, sys.stdin.readline)
+            line = await lines.get()
             if not line:
                 return
             line = line.strip()

@@ -30,22 +30,29 @@ class Background:
     sender: OutboxSender
     sender_task: asyncio.Task[None]
     stop: asyncio.Event
+    sweeps: set[asyncio.Task[None]]
 
 
-def build_scheduler(services: Services, on_swept: Any = None) -> AsyncIOScheduler:
+def build_scheduler(
+    services: Services, on_swept: Any = None, sweeps: set[asyncio.Task[None]] | None = None
+) -> AsyncIOScheduler:
     """An in-memory scheduler with the sweep job. The job carries no data: it re-reads the
     database each time.
 
     APScheduler's default misfire grace time is 1 s: a run that starts later than that (a busy
     event loop, a suspended laptop) is silently skipped. Here a late run always runs
     (`misfire_grace_time=None`), runs once however many were missed (`coalesce`), and never
-    overlaps itself (`max_instances=1`)."""
+    overlaps itself (`max_instances=1`).
+
+    APScheduler's shutdown cancels a running job; a sweep runs in a task of its own (listed in
+    `sweeps`) that the job only waits for, so stopping the bot lets it finish its transaction."""
+    running = sweeps if sweeps is not None else set()
     scheduler = AsyncIOScheduler(
         timezone=services.settings.tz,
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
 
-    async def sweep() -> None:
+    async def sweep_once() -> None:
         try:
             report = await run_sweep(services)
         except Exception:
@@ -53,6 +60,13 @@ def build_scheduler(services: Services, on_swept: Any = None) -> AsyncIOSchedule
             return
         if on_swept is not None and report.enqueued:
             on_swept()
+
+    async def sweep() -> None:
+        task = asyncio.create_task(sweep_once(), name="sweep")
+        running.add(task)
+        task.add_done_callback(running.discard)
+        with contextlib.suppress(asyncio.CancelledError):  # shutdown: stop() waits for it
+            await asyncio.shield(task)
 
     scheduler.add_job(
         sweep,
@@ -70,7 +84,8 @@ async def start(services: Services, bot: Bot) -> Background:
     SweepConfig.of(services.settings)  # a bad offset setting stops the start, not a sweep
     sender = OutboxSender(services, bot)
     stop = asyncio.Event()
-    scheduler = build_scheduler(services, on_swept=sender.wake)
+    sweeps: set[asyncio.Task[None]] = set()
+    scheduler = build_scheduler(services, on_swept=sender.wake, sweeps=sweeps)
     scheduler.start()
     task = asyncio.create_task(sender.run(stop), name="outbox-sender")
     log.info(
@@ -78,7 +93,7 @@ async def start(services: Services, bot: Bot) -> Background:
         services.settings.sweep_interval_seconds,
         services.settings.outbox_rate_per_second,
     )
-    return Background(scheduler, sender, task, stop)
+    return Background(scheduler, sender, task, stop, sweeps)
 
 
 async def stop(handle: Background | None) -> None:
@@ -86,6 +101,8 @@ async def stop(handle: Background | None) -> None:
         return
     handle.scheduler.shutdown(wait=False)
     handle.stop.set()
+    if handle.sweeps:
+        await asyncio.wait(set(handle.sweeps), timeout=STOP_TIMEOUT)
     try:
         # The sender finishes the message in flight and gives its claimed rows back.
         await asyncio.wait_for(asyncio.shield(handle.sender_task), STOP_TIMEOUT)
