@@ -96,13 +96,16 @@ class DurablePolling:
                     offset=offset, timeout=self.poll_timeout, allowed_updates=self.allowed_updates
                 )
                 fetch = asyncio.create_task(self.bot(call, request_timeout=self.poll_timeout + 15))
-                await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
-                if not fetch.done():
-                    # Stopping: what this call would have returned is not confirmed yet, so
-                    # Telegram delivers it again to the next start.
-                    fetch.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, TelegramAPIError):
-                        await fetch
+                try:
+                    await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if not fetch.done():
+                        # Stopping (or cancelled): what this call would have returned is not
+                        # confirmed yet, so Telegram delivers it again to the next start.
+                        fetch.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, TelegramAPIError):
+                            await fetch
+                if fetch.cancelled():
                     return
                 try:
                     updates: list[Update] = fetch.result()
