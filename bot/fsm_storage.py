@@ -12,6 +12,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -34,6 +35,12 @@ class SessionBoundStorage(BaseStorage):
         self._clock = clock
         self._session = session
         self._rows: dict[str, FsmRecord | None] = {}
+        # A rollback (a refusal the dialog handles itself) may discard a pending row or undo a
+        # change: read again from the session then.
+        event.listen(session.sync_session, "after_soft_rollback", self._forget)
+
+    def _forget(self, *_: Any) -> None:
+        self._rows.clear()
 
     async def _row(self, key: StorageKey) -> tuple[str, FsmRecord | None]:
         k = self._key_builder.build(key)
