@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from bench.sweep_bench import database
+from bench.pg import database
 from bot.app import build_bot
 from bot.config import Settings
 from bot.emulator import BotApiEmulator

@@ -1,14 +1,18 @@
-"""A throwaway PostgreSQL database for a benchmark run."""
+"""Throwaway databases for a benchmark run: a SQLite file or a PostgreSQL database, created
+with the models' schema and removed afterwards."""
 
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from storage.db import async_url
+from storage import models
+from storage.db import Database, async_url
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -34,3 +38,22 @@ async def scratch_database(admin_url: str) -> AsyncIterator[str]:
         )
     finally:
         await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def database(backend: str, pg_url: str | None) -> AsyncIterator[Database]:
+    if backend == "postgresql":
+        assert pg_url
+        async with scratch_database(pg_url) as url:
+            db = Database(url)
+            async with db.engine.begin() as conn:
+                await conn.run_sync(models.metadata.create_all)
+            yield db
+            await db.dispose()
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        async with db.engine.begin() as conn:
+            await conn.run_sync(models.metadata.create_all)
+        yield db
+        await db.dispose()

@@ -26,7 +26,7 @@ import resource
 import tempfile
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, insert
 
-from bench.pg import scratch_database
+from bench.pg import database
 from bot.config import Settings
 from bot.fsm_storage import SqlStorage
 from bot.services import Services
 from scheduler.sweeps import run_sweep
-from storage import models
 from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.models import (
@@ -63,25 +62,6 @@ from workflow.enums import BaseKind, EducationLevel, PersonnelType, Role, Superv
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 7, 1, 10, 0, tzinfo=SH).astimezone(UTC)
 CHUNK = 5_000
-
-
-@contextlib.asynccontextmanager
-async def database(backend: str, pg_url: str | None) -> AsyncIterator[Database]:
-    if backend == "postgresql":
-        assert pg_url
-        async with scratch_database(pg_url) as url:
-            db = Database(url)
-            async with db.engine.begin() as conn:
-                await conn.run_sync(models.metadata.create_all)
-            yield db
-            await db.dispose()
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        async with db.engine.begin() as conn:
-            await conn.run_sync(models.metadata.create_all)
-        yield db
-        await db.dispose()
 
 
 def chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -495,6 +475,9 @@ def main() -> None:
         "--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     )
     args = parser.parse_args()
+    if args.trainees < 20_000:
+        # The generated world is shaped for large counts: at 2,000 its groups overlap.
+        parser.error("--trainees: at least 20000")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 
-from bench.pg import scratch_database
+from bench.pg import database
 from bench.probe import build_probe_router
 from bot.app import build_bot, build_dispatcher
 from bot.config import Settings
@@ -33,29 +33,8 @@ from bot.emulator.tracking import ProcessedTracker
 from bot.fsm_storage import SqlStorage
 from bot.polling import DurablePolling
 from bot.services import Services
-from storage import models
 from storage.crypto import FieldCipher
-from storage.db import Database
 from workflow.clock import SystemClock
-
-
-@contextlib.asynccontextmanager
-async def database(backend: str, pg_url: str | None) -> AsyncIterator[Database]:
-    if backend == "postgresql":
-        assert pg_url
-        async with scratch_database(pg_url) as url:
-            db = Database(url)
-            async with db.engine.begin() as conn:
-                await conn.run_sync(models.metadata.create_all)
-            yield db
-            await db.dispose()
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        async with db.engine.begin() as conn:
-            await conn.run_sync(models.metadata.create_all)
-        yield db
-        await db.dispose()
 
 
 @contextlib.asynccontextmanager
