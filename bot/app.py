@@ -16,8 +16,9 @@ from aiogram.types import LinkPreviewOptions
 
 from bot.config import Settings
 from bot.errors import build_error_router
-from bot.middlewares import CommitBeforeSend, DbSessionMiddleware, UserLockMiddleware
+from bot.middlewares import DbSessionMiddleware, UserLockMiddleware
 from bot.services import Services
+from bot.unit import DeferSends
 
 
 def build_bot(token: str, api_url: str | None = None) -> Bot:
@@ -29,7 +30,7 @@ def build_bot(token: str, api_url: str | None = None) -> Bot:
             parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
         ),
     )
-    bot.session.middleware(CommitBeforeSend())
+    bot.session.middleware(DeferSends())
     return bot
 
 

@@ -60,6 +60,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Updates handled at once; the rest wait in the queue (bounded memory, DB and Redis pools).
     max_concurrent_updates: int = 100
+    # A reply Telegram asks to delay (429) is waited for up to this long inside the update;
+    # beyond it the reply is kept and sent later.
+    reply_retry_max_seconds: float = 30.0
+    # Handled updates are remembered this long, so a redelivery is recognised.
+    update_log_keep_hours: int = 72
+
+    # Webhook intake (several instances behind one URL); polling when WEBHOOK_URL is empty.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8080
+    webhook_path: str = "/telegram/webhook"
+    # On SIGTERM: stop taking updates, finish those in flight, exit within this time.
+    shutdown_grace_seconds: float = 25.0
 
     # With no token the bot runs against a local Bot API emulator (the sandbox).
     sandbox_host: str = "127.0.0.1"

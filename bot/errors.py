@@ -8,7 +8,9 @@ from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
+from sqlalchemy.exc import DBAPIError
 
 from bot.i18n import DEFAULT_LOCALE, Translator
 from bot.replies import tell
@@ -19,7 +21,9 @@ log = logging.getLogger("zhupei.errors")
 def build_error_router() -> Router:
     router = Router(name="errors")
 
-    @router.errors()
+    # A failing database is not apologised for: the update is kept and handled again later
+    # (polling keeps it in the inbox; a webhook answers 500 and Telegram delivers it again).
+    @router.errors(~ExceptionTypeFilter(DBAPIError))
     async def on_error(event: ErrorEvent, bot: Bot, **data: Any) -> bool:
         log.error(
             "update %s failed: %s",

@@ -5,62 +5,32 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy import and_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import DBAPIError
 
 from bot.i18n import Translator, normalize_locale
-from bot.replies import tell
+from bot.replies import chat_id_of, tell
 from bot.services import Services
+from bot.unit import UpdateUnit
+from storage.db import is_transient
 from storage.models import Account, TelegramUser
 from workflow.actor import Actor
 from workflow.context import Ctx
 from workflow.errors import DomainError
 
 log = logging.getLogger(__name__)
+errors_log = logging.getLogger("zhupei.errors")
 
 LAST_SEEN_EVERY = timedelta(minutes=10)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-
-# The session of the update being handled, for CommitBeforeSend (each update runs in its task).
-_update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
-
-
-class CommitBeforeSend(BaseRequestMiddleware):
-    """Commits the current update's transaction before any call to Telegram that sends or
-    changes something (reads such as `getFile` keep the transaction open).
-
-    The user is never told of a change that could still roll back, and no database connection
-    (SQLite has a single one) is held while a request crosses the network: without this, every
-    update's reply time is added to the time the write lock is held, and the bot falls behind
-    Telegram's own rate on a busy deadline day. A refusal raised after a message went out rolls
-    back only what was written after it."""
-
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Any:
-        session = _update_session.get()
-        if (
-            session is not None
-            and session.in_transaction()
-            and not type(method).__name__.startswith("Get")  # reads (getFile) tell nobody
-        ):
-            await session.commit()
-        return await make_request(bot, method)
 
 
 async def load_user(ctx: Ctx, user: User) -> tuple[TelegramUser, Account | None]:
@@ -116,47 +86,77 @@ class UserLockMiddleware(FSMContextMiddleware):
 class DbSessionMiddleware(BaseMiddleware):
     """Outer middleware on updates, inside UserLockMiddleware (so inside the per-user lock).
 
-    Opens the update's session, loads who is acting, binds the FSM context to the session,
-    commits when the handler returns, and turns a workflow refusal into a message after rolling
-    back whatever the handler had started.
+    Runs the update as one unit (bot/unit.py): opens its session, loads who is acting, binds
+    the FSM context to the session, lets the handler run with its calls to Telegram queued,
+    commits the changes with the update's handled mark and owed calls, then sends them. A
+    workflow refusal rolls back to the last boundary and is told to the user; so is an
+    unexpected error, with an apology.
     """
 
     def __init__(self, services: Services) -> None:
         self.services = services
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
         settings = self.services.settings
+        bot: Bot = data["bot"]
         async with self.services.db.session() as session:
-            ctx = self.services.ctx(session)
-            user: User | None = data.get("event_from_user")
-            row, account = (await load_user(ctx, user)) if user else (None, None)
-            i18n = Translator(locale_for(row, user, settings.default_locale), settings.tz)
-            data.update(
-                ctx=ctx,
-                session=session,
-                services=self.services,
-                tg_user=row,
-                account=account,
-                actor=Actor.of(account) if account else None,
-                i18n=i18n,
-            )
-            state: FSMContext | None = data.get("state")
-            if state is not None:
-                bound = FSMContext(storage=self.services.fsm_storage.bound(session), key=state.key)
-                data.update(state=bound, raw_state=await bound.get_state())
-            token = _update_session.set(session)
+            unit = UpdateUnit(self.services, bot, event.update_id, chat_id_of(event), session)
+            token = unit.activate()
             try:
-                result = await handler(event, data)
-                await session.commit()
-                return result
-            except DomainError as err:
-                if err.persist:
-                    await session.commit()
-                else:
-                    await session.rollback()
-                if isinstance(event, Update):
-                    bot: Bot = data["bot"]
-                    await tell(bot, event, i18n.error(err.code, err.params))
-                return None
+                ctx = self.services.ctx(session)
+                user: User | None = data.get("event_from_user")
+                row, account = (await load_user(ctx, user)) if user else (None, None)
+                i18n = Translator(locale_for(row, user, settings.default_locale), settings.tz)
+                data.update(
+                    ctx=ctx,
+                    session=session,
+                    services=self.services,
+                    tg_user=row,
+                    account=account,
+                    actor=Actor.of(account) if account else None,
+                    i18n=i18n,
+                )
+                state: FSMContext | None = data.get("state")
+                if state is not None:
+                    storage = self.services.fsm_storage.bound(session)
+                    bound = FSMContext(storage=storage, key=state.key)
+                    data.update(state=bound, raw_state=await bound.get_state())
+                result = await self._run(handler, event, data, unit, i18n)
+                if not await unit.commit():
+                    return None
             finally:
-                _update_session.reset(token)
+                unit.deactivate(token)
+        await unit.deliver()
+        return result
+
+    async def _run(
+        self,
+        handler: Handler,
+        event: Update,
+        data: dict[str, Any],
+        unit: UpdateUnit,
+        i18n: Translator,
+    ) -> Any:
+        bot: Bot = data["bot"]
+        try:
+            result = await handler(event, data)
+        except DomainError as err:
+            if not err.persist:
+                await unit.undo()
+            await tell(bot, event, i18n.error(err.code, err.params))
+            return None
+        except Exception as exc:
+            if is_transient(exc) or isinstance(exc, DBAPIError):
+                raise  # the database is in trouble: the update stays in the inbox for later
+            errors_log.error(
+                "update %s failed: %s", event.update_id, type(exc).__name__, exc_info=exc
+            )
+            await unit.undo()
+            await tell(bot, event, i18n("error.unexpected"))
+            return None
+        cq = event.callback_query
+        if cq is not None and not unit.answered(cq.id):
+            await cq.answer()  # a press is always answered, once
+        return result

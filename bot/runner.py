@@ -63,15 +63,21 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
     await set_default_menus(bot)
     background = await scheduler_runtime.start(services, bot)
     try:
-        await run_polling(
-            dp,
-            bot,
-            services.db,
-            services.clock,
-            services.cipher,
-            concurrency=services.settings.max_concurrent_updates,
-            allowed_updates=dp.resolve_used_update_types(),
-        )
+        if services.settings.webhook_url:
+            from bot.webhook import run_webhook
+
+            await run_webhook(dp, bot, services, allowed_updates=dp.resolve_used_update_types())
+        else:
+            await run_polling(
+                dp,
+                bot,
+                services.db,
+                services.clock,
+                services.cipher,
+                concurrency=services.settings.max_concurrent_updates,
+                allowed_updates=dp.resolve_used_update_types(),
+                drain_timeout=services.settings.shutdown_grace_seconds,
+            )
     finally:
         await scheduler_runtime.stop(background)
         await bot.session.close()

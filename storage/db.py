@@ -104,13 +104,31 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+class UnitSession(AsyncSession):
+    """The app's session class. Inside a unit of work (an update being handled: the unit sits in
+    `session.info["unit"]`), `commit()` marks a boundary and `rollback()` returns to the last
+    one; the unit itself commits once, at its end."""
+
+    async def commit(self) -> None:
+        unit = self.info.get("unit")
+        if unit is None or unit.closing:
+            return await super().commit()
+        await unit.boundary()
+
+    async def rollback(self) -> None:
+        unit = self.info.get("unit")
+        if unit is None or unit.closing:
+            return await super().rollback()
+        await unit.undo()
+
+
 class Database:
     """One engine and its session factory; the only way the app reaches the database."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = async_url(url)
         self.engine = create_engine(url, echo=echo)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=UnitSession)
 
     @property
     def backend(self) -> str:

@@ -9,6 +9,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def dialect_insert(session: AsyncSession) -> Any:
+    """The INSERT construct of the session's backend (with ON CONFLICT support)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 async def insert_ignore(
     session: AsyncSession, model: type[Any], values: dict[str, Any], conflict: Sequence[str]
 ) -> bool:

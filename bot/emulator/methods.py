@@ -33,6 +33,7 @@ class ApiMethods:
         self.handlers: dict[str, Handler] = {
             "getMe": self.get_me,
             "getUpdates": self.get_updates,
+            "setWebhook": self.set_webhook,
             "deleteWebhook": self.delete_webhook,
             "getWebhookInfo": self.get_webhook_info,
             "setMyCommands": self.set_my_commands,
@@ -71,6 +72,12 @@ class ApiMethods:
         }
 
     async def get_updates(self, params: dict[str, Any]) -> Any:
+        if self.state.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
         try:
             return await self.state.updates.fetch(
                 offset=params.get("offset"),
@@ -85,11 +92,38 @@ class ApiMethods:
                 "bot instance is running",
             ) from None
 
+    async def set_webhook(self, params: dict[str, Any]) -> Any:
+        from bot.emulator.webhook import DEFAULT_MAX_CONNECTIONS, WebhookDelivery
+
+        if self.state.webhook is not None:
+            await self.state.webhook.stop()
+        if params.get("allowed_updates") is not None:
+            self.state.updates.set_allowed(params["allowed_updates"])
+        if params.get("drop_pending_updates"):
+            self.state.updates.drop_pending()
+        self.state.webhook = WebhookDelivery(
+            self.state.updates,
+            params["url"],
+            params.get("secret_token"),
+            max_connections=params.get("max_connections") or DEFAULT_MAX_CONNECTIONS,
+            deliveries=self.state.webhook_log,
+        )
+        self.state.webhook.start()
+        return True
+
     async def delete_webhook(self, params: dict[str, Any]) -> Any:
+        if self.state.webhook is not None:
+            await self.state.webhook.stop()
+            self.state.webhook = None
+        if params.get("drop_pending_updates"):
+            self.state.updates.drop_pending()
         return True
 
     async def get_webhook_info(self, params: dict[str, Any]) -> Any:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        if self.state.webhook is not None:
+            return self.state.webhook.info()
+        pending = len(self.state.updates.deliverable())
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": pending}
 
     async def get_chat(self, params: dict[str, Any]) -> Any:
         chat = self.state.require_chat(params["chat_id"])

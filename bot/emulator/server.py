@@ -18,7 +18,8 @@ import copy
 import itertools
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,24 @@ _DEFAULT_DESCRIPTIONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
 }
+
+
+@dataclass
+class CallHold:
+    method: str
+    after: bool
+    remaining: int
+    where: Callable[[dict[str, Any]], bool] | None = None
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def matches(self, method: str, params: dict[str, Any], *, after: bool) -> bool:
+        if self.after != after or self.remaining <= 0 or self.method != method:
+            return False
+        if self.where is not None and not self.where(params):
+            return False
+        self.remaining -= 1
+        return True
 
 
 @dataclass
@@ -110,6 +129,7 @@ class BotApiEmulator:
         self.violations: list[Violation] = []
         self.unanswered_callbacks: list[CallbackRecord] = []
         self.failures: list[InjectedFailure] = []
+        self.holds: list[CallHold] = []
         self.blocked_chats: set[int | str] = set()
         self.tracker_attached = False
         self.internal_errors: list[Exception] = []
@@ -145,6 +165,8 @@ class BotApiEmulator:
 
     async def stop(self) -> None:
         self.state.updates.close()
+        if self.state.webhook is not None:
+            await self.state.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -344,6 +366,22 @@ class BotApiEmulator:
         self.failures.append(failure)
         return failure
 
+    def hold(
+        self,
+        method: str,
+        *,
+        after: bool = False,
+        times: int = 1,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> CallHold:
+        """Hold the next `times` calls of `method` (whose parameters satisfy `where`) until
+        `release` is set: before they take effect (as a request still on its way), or `after`
+        it (a response on its way back). `reached` is set when a call is held: the moment to
+        stop a bot, say."""
+        hold = CallHold(method, after, times, where)
+        self.holds.append(hold)
+        return hold
+
     def add_listener(self, listener: BotActivityListener) -> None:
         """Call `listener(kind, message)` whenever the bot sends ("sent"), edits
         ("edited") or deletes ("deleted") a message, e.g. to show it in a terminal."""
@@ -442,7 +480,17 @@ class BotApiEmulator:
             self._violate(method, "method is not emulated", params)
             raise bad_request(f"method {method} is not supported by the emulator")
         self._before_call(method, record.chat_id)
-        return await handler(checked.params)
+        await self._held(method, checked.params, after=False)
+        result = await handler(checked.params)
+        await self._held(method, checked.params, after=True)
+        return result
+
+    async def _held(self, method: str, params: dict[str, Any], *, after: bool) -> None:
+        for hold in self.holds:
+            if hold.matches(method, params, after=after):
+                hold.reached.set()
+                await hold.release.wait()
+                return
 
     def _before_call(self, method: str, chat_id: int | str | None) -> None:
         if chat_id is not None:

@@ -7,11 +7,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.emulator.chats import ChatMessage, ChatState, FileStore
 from bot.emulator.commands import CommandRegistry
 from bot.emulator.updates import UpdateQueue
+
+if TYPE_CHECKING:
+    from bot.emulator.webhook import Delivery, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,8 @@ class EmulatorState:
         self.files = FileStore()
         self.commands = CommandRegistry()
         self.updates = UpdateQueue()
+        self.webhook: WebhookDelivery | None = None
+        self.webhook_log: list[Delivery] = []  # every webhook POST and its answer
         self.callbacks: dict[str, CallbackRecord] = {}
         self.default_menu_button: dict[str, Any] | None = None
         self.profile: dict[tuple[str, str], str] = {}  # (kind, language) -> text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,29 @@ class UpdateQueue:
         for record in batch:
             record.fetched_at = record.fetched_at or now
         return [record.payload for record in batch]
+
+    def set_allowed(self, allowed_updates: list[str]) -> None:
+        self._allowed = frozenset(allowed_updates) or None
+
+    def drop_pending(self) -> None:
+        for record in self._pending:
+            record.skipped = True
+            record.mark_processed()
+        self._pending = []
+
+    def deliverable(self) -> list[UpdateRecord]:
+        """What a webhook would be sent now (the same filter as getUpdates)."""
+        return list(self._deliverable())
+
+    def remove(self, record: UpdateRecord) -> None:
+        """A webhook delivery was answered 2xx: the update is confirmed."""
+        with contextlib.suppress(ValueError):
+            self._pending.remove(record)
+
+    async def changed(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until something is pushed, or `timeout` seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
 
     def _notify(self) -> None:
         # Wake everyone waiting now; later waiters get a fresh event.

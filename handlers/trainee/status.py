@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import (
     BufferedInputFile,
@@ -21,6 +20,8 @@ from aiogram.types import (
 
 from bot.application_form import render_pdf
 from bot.i18n import Translator
+from bot.services import Services
+from bot.unit import then
 from handlers.callbacks import OfferAction, ResultAction
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb
 from handlers.trainee.form import application_form
@@ -201,15 +202,10 @@ async def refresh(bot: Bot, ctx: Ctx, actor: Actor, i18n: Translator) -> None:
     if row_ is None:
         return
     text, kb = await card(ctx, actor, i18n)
-    try:
-        await bot.edit_message_text(
-            text, chat_id=row_.chat_id, message_id=row_.message_id, reply_markup=kb
-        )
-    except TelegramBadRequest as exc:
-        if "not modified" in str(exc):
-            return
-        await ctx.session.delete(row_)  # gone from the chat: the next /status sends a new one
-        await ctx.session.commit()
+    # Unchanged is fine; a card gone from the chat comes back as a new message (bot/unit.py).
+    await bot.edit_message_text(
+        text, chat_id=row_.chat_id, message_id=row_.message_id, reply_markup=kb
+    )
 
 
 def build_router() -> Router:
@@ -217,26 +213,37 @@ def build_router() -> Router:
     router.message.filter(trainee_only)
     router.callback_query.filter(trainee_only)
 
-    async def send_card(chat_id: int, bot: Bot, ctx: Ctx, actor: Actor, i18n: Translator) -> None:
+    async def send_card(
+        chat_id: int, bot: Bot, ctx: Ctx, actor: Actor, i18n: Translator, services: Services
+    ) -> None:
         text, kb = await card(ctx, actor, i18n)
-        sent = await bot.send_message(chat_id, text, reply_markup=kb)
-        await remember(ctx, actor.account_id, chat_id, sent.message_id)
+
+        async def remember_sent(sent: Message) -> None:
+            async with services.db.transaction() as session:
+                await remember(services.ctx(session), actor.account_id, chat_id, sent.message_id)
+
+        await then(bot.send_message(chat_id, text, reply_markup=kb), remember_sent)
 
     @router.message(Command("status"))
     async def status_command(
-        message: Message, bot: Bot, ctx: Ctx, actor: Actor, i18n: Translator
+        message: Message, bot: Bot, ctx: Ctx, actor: Actor, i18n: Translator, services: Services
     ) -> None:
-        await send_card(message.chat.id, bot, ctx, actor, i18n)
+        await send_card(message.chat.id, bot, ctx, actor, i18n, services)
 
     @router.callback_query(StatusCb.filter(F.a == "show"))
     async def show_card(
-        query: CallbackQuery, bot: Bot, ctx: Ctx, actor: Actor, i18n: Translator
+        query: CallbackQuery,
+        bot: Bot,
+        ctx: Ctx,
+        actor: Actor,
+        i18n: Translator,
+        services: Services,
     ) -> None:
         await query.answer()
         if await is_card(ctx, actor, query.message):
             await refresh(bot, ctx, actor, i18n)  # 🔄 on the card: the card itself
         else:
-            await send_card(query.from_user.id, bot, ctx, actor, i18n)
+            await send_card(query.from_user.id, bot, ctx, actor, i18n, services)
 
     @router.callback_query(StatusCb.filter(F.a == "pdf"))
     async def print_form(

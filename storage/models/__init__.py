@@ -12,7 +12,7 @@ from storage.models.applications import AllocationOffer, Application
 from storage.models.audit import AuditLog, Handover
 from storage.models.changes import ChangeRequest
 from storage.models.fsm import FsmRecord
-from storage.models.inbox import InboxUpdate
+from storage.models.inbox import InboxUpdate, UpdateLog
 from storage.models.outbox import OutboxMessage
 from storage.models.profile import EducationRecord, TraineeProfile, WorkRecord
 from storage.models.reference import Base, Batch, BatchPersonnelType, City, Plan, Specialty
@@ -49,6 +49,7 @@ __all__ = [
     "TelegramUser",
     "TraineeProfile",
     "Training",
+    "UpdateLog",
     "WorkRecord",
     "metadata",
 ]

@@ -1,0 +1,563 @@
+"""One update, one unit: its changes, its "handled" mark and the replies it owes commit together.
+
+While an update is handled, every call to Telegram that sends or changes something is queued
+instead of sent (`DeferSends`, a request middleware on the Bot) and returns a placeholder. When
+the handler returns, one transaction commits the handler's changes with an `update_log` row that
+marks the update handled and holds the queued calls (encrypted: they can carry personal data);
+then the calls go out in order, still inside the per-user lock, and the row's calls are cleared.
+
+So whatever the moment of a crash:
+- before the commit, nothing happened: the update is handled again from the inbox (or Telegram
+  redelivers the webhook request);
+- after it, the update is never handled again (its `update_log` row says so), and the replies it
+  owed are sent by whoever finds them (`deliver_owed`): the restarted process, or another
+  instance once the lease in `reply_after` has passed.
+
+Handlers keep the habits they had when every send committed first: `session.commit()` inside an
+update marks a boundary (a savepoint) instead of committing, and `session.rollback()` undoes only
+what came after the last boundary. Each queued call is a boundary too, so a refusal raised after a
+message was queued still rolls back only what came after it, and the message still goes out.
+
+A handler that needs what a call returns (the id of a sent message) passes a callback with
+`then(...)`: it runs after the call went out, in a transaction of its own.
+
+The one call in flight at the instant of a crash is sent again after it (Telegram has no
+idempotency key); edits, deletions and callback answers are harmless to repeat, and a message is
+repeated only if the crash fell inside its own request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiogram import Bot
+from aiogram import methods as tg_methods
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import BufferedInputFile, Chat, FSInputFile, InputFile, Message
+from sqlalchemy import event, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
+from sqlalchemy.orm import ORMExecuteState
+
+from storage.models import UpdateLog
+from storage.upsert import dialect_insert
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+REPLIES_FIELD = "update_replies"
+# The instance that committed an update's replies sends them; another one only after this.
+REPLY_LEASE = timedelta(seconds=30)
+REPLY_MAX_ATTEMPTS = 8
+NETWORK_RETRIES = 3
+
+Then = Callable[[Any], Awaitable[None]]
+
+_unit: ContextVar[UpdateUnit | None] = ContextVar("update_unit", default=None)
+_sending: ContextVar[bool] = ContextVar("unit_sending", default=False)
+_then: ContextVar[Then | None] = ContextVar("unit_then", default=None)
+
+
+def current_unit() -> UpdateUnit | None:
+    return _unit.get()
+
+
+async def then(call: Awaitable[Any], callback: Then) -> Any:
+    """Queue `call` (a Bot method coroutine) and run `callback(result)` once it went out.
+
+    Outside an update the call goes out at once and the callback runs right after."""
+    token = _then.set(callback)
+    try:
+        result = await call
+    finally:
+        _then.reset(token)
+    if current_unit() is None:
+        await callback(result)
+    return result
+
+
+def _is_read(method: TelegramMethod[Any]) -> bool:
+    return type(method).__name__.startswith("Get")
+
+
+class DeferSends(BaseRequestMiddleware):
+    """Queues the calls of an update's handler until its unit is committed."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        unit = _unit.get()
+        if unit is None or _sending.get() or _is_read(method):
+            return await make_request(bot, method)
+        return await unit.defer(method, _then.get())
+
+
+# --- the queued calls --------------------------------------------------------------------------
+
+
+@dataclass
+class PendingCall:
+    method: TelegramMethod[Any]
+    after: Then | None = None
+
+    @property
+    def name(self) -> str:
+        return type(self.method).__name__
+
+
+def _placeholder(method: TelegramMethod[Any]) -> Any:
+    """What a queued call returns to the handler: enough for code that ignores the result."""
+    returning = getattr(method, "__returning__", None)
+    if returning is Message:
+        chat_id = getattr(method, "chat_id", 0)
+        chat = Chat.model_construct(id=chat_id if isinstance(chat_id, int) else 0, type="private")
+        return Message.model_construct(
+            message_id=0,
+            date=datetime.now(),
+            chat=chat,
+            text=getattr(method, "text", None),
+        )
+    if returning is bool or "bool" in str(returning):
+        return True
+    return None
+
+
+def encode_calls(bot: Bot, calls: Iterable[TelegramMethod[Any]]) -> list[dict[str, Any]]:
+    """Calls as JSON, with the bot's defaults resolved and files inlined (base64)."""
+    out = []
+    for method in calls:
+        files: dict[str, InputFile] = {}
+        params = {
+            key: bot.session.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+            for key, value in method.model_dump(warnings=False).items()
+        }
+        inlined = {}
+        for key, file in files.items():
+            if isinstance(file, BufferedInputFile):
+                data = file.data
+            elif isinstance(file, FSInputFile):
+                data = Path(file.path).read_bytes()
+            else:
+                raise TypeError(f"cannot keep a {type(file).__name__} for later")
+            inlined[key] = [file.filename, base64.b64encode(data).decode()]
+        out.append(
+            {
+                "m": type(method).__name__,
+                "p": {k: v for k, v in params.items() if v is not None},
+                "f": inlined,
+            }
+        )
+    return out
+
+
+def decode_calls(encoded: list[dict[str, Any]]) -> list[TelegramMethod[Any]]:
+    calls = []
+    for item in encoded:
+        params = dict(item["p"])
+        for key, (filename, data) in item.get("f", {}).items():
+            for name, value in params.items():
+                if value == f"attach://{key}":
+                    params[name] = BufferedInputFile(base64.b64decode(data), filename=filename)
+        calls.append(getattr(tg_methods, item["m"]).model_validate(params))
+    return calls
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+class SendLater(Exception):
+    """The remaining calls cannot go out now (a long 429, Telegram unreachable)."""
+
+    def __init__(self, after: float) -> None:
+        super().__init__(after)
+        self.after = after
+
+
+_HARMLESS = (
+    "message is not modified",
+    "message to delete not found",
+    "message can't be deleted",
+)
+_GONE = ("message to edit not found", "message can't be edited")
+_TOO_OLD = ("query is too old", "query id is invalid")
+
+
+async def send_call(
+    bot: Bot, method: TelegramMethod[Any], *, chat_id: int | None, max_wait: float
+) -> tuple[bool, Any]:
+    """Send one owed call; (sent, result). Telegram's expected refusals end the call quietly:
+    a 403 (the user blocked the bot), an unchanged or vanished message, a press answered too
+    late (its text then goes out as a message). A 429 is waited out up to `max_wait` seconds;
+    beyond that, or when Telegram cannot be reached, `SendLater` says when to try again."""
+    token = _sending.set(True)
+    try:
+        for attempt in range(1, NETWORK_RETRIES + 2):
+            try:
+                return True, await bot(method)
+            except TelegramRetryAfter as exc:
+                if exc.retry_after > max_wait or attempt > NETWORK_RETRIES:
+                    raise SendLater(exc.retry_after) from exc
+                log.info("Telegram asked to wait %ss before a reply", exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+            except (TelegramNetworkError, TelegramServerError) as exc:
+                if attempt > NETWORK_RETRIES:
+                    raise SendLater(5.0 * attempt) from exc
+                await asyncio.sleep(0.5 * attempt)
+            except TelegramForbiddenError:
+                log.info("chat %s blocked the bot; reply dropped", chat_id)
+                return False, None
+            except TelegramBadRequest as exc:
+                return False, await _after_bad_request(bot, method, exc, chat_id, max_wait)
+        raise AssertionError("unreachable")
+    finally:
+        _sending.reset(token)
+
+
+async def _after_bad_request(
+    bot: Bot,
+    method: TelegramMethod[Any],
+    exc: TelegramBadRequest,
+    chat_id: int | None,
+    max_wait: float,
+) -> None:
+    text = exc.message.lower()
+    if any(s in text for s in _HARMLESS):
+        return None
+    if isinstance(method, tg_methods.AnswerCallbackQuery) and any(s in text for s in _TOO_OLD):
+        log.info("a callback answer came too late; %s", "sent as a message" if method.text else "")
+        if method.text and chat_id is not None:
+            await send_call(
+                bot,
+                tg_methods.SendMessage(chat_id=chat_id, text=method.text, parse_mode=None),
+                chat_id=chat_id,
+                max_wait=max_wait,
+            )
+        return None
+    if isinstance(method, tg_methods.EditMessageText) and any(s in text for s in _GONE):
+        # The message the screen lived in is gone: the screen comes as a new message.
+        if method.chat_id is not None:
+            await send_call(
+                bot,
+                tg_methods.SendMessage(
+                    chat_id=method.chat_id, text=method.text, reply_markup=method.reply_markup
+                ),
+                chat_id=chat_id,
+                max_wait=max_wait,
+            )
+        return None
+    log.warning("Telegram refused a %s: %s", type(method).__name__, exc.message)
+    return None
+
+
+_REPEATABLE = {
+    "EditMessageText",
+    "EditMessageReplyMarkup",
+    "EditMessageCaption",
+    "DeleteMessage",
+    "DeleteMessages",
+    "SetMyCommands",
+    "DeleteMyCommands",
+    "SetChatMenuButton",
+    "SendChatAction",
+}
+
+
+def _repeatable(method: TelegramMethod[Any]) -> bool:
+    if isinstance(method, tg_methods.AnswerCallbackQuery):
+        return not method.text  # a silent answer repeated is refused as too old, unseen
+    return type(method).__name__ in _REPEATABLE
+
+
+# --- the unit -------------------------------------------------------------------------------
+
+
+@dataclass
+class UpdateUnit:
+    """The update being handled: its session, the calls it queued and its savepoints."""
+
+    services: Services
+    bot: Bot
+    update_id: int
+    chat_id: int | None
+    session: AsyncSession
+    calls: list[PendingCall] = field(default_factory=list)
+    _savepoints: list[AsyncSessionTransaction] = field(default_factory=list)
+    _dirty: bool = False
+    closing: bool = False
+
+    def __post_init__(self) -> None:
+        self.session.info["unit"] = self
+        sync = self.session.sync_session
+        event.listen(sync, "before_flush", self._on_flush)
+        event.listen(sync, "do_orm_execute", self._on_execute)
+
+    def _on_flush(self, session: Any, *_: Any) -> None:
+        if session.new or session.dirty or session.deleted:
+            self._dirty = True
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if not state.is_select:
+            self._dirty = True
+
+    def activate(self) -> Any:
+        return _unit.set(self)
+
+    @staticmethod
+    def deactivate(token: Any) -> None:
+        _unit.reset(token)
+
+    # Boundaries: what the user was told of is kept when a later refusal rolls back.
+
+    async def boundary(self) -> None:
+        await self.session.flush()
+        if self._dirty:
+            self._savepoints.append(await self.session.begin_nested())
+            self._dirty = False
+
+    async def undo(self) -> None:
+        """Roll back to the last boundary (all of the update's changes when there is none)."""
+        if not self._savepoints:
+            self._dirty = False
+            await AsyncSession.rollback(self.session)
+            return
+        savepoint = self._savepoints.pop()
+        if savepoint.is_active:
+            await savepoint.rollback()
+        self._dirty = False
+        # The boundary stays where it was, for a second refusal.
+        self._savepoints.append(await self.session.begin_nested())
+
+    async def defer(self, method: TelegramMethod[Any], after: Then | None) -> Any:
+        if isinstance(method, tg_methods.AnswerCallbackQuery) and self._merge_answer(method):
+            return True
+        await self.boundary()
+        self.calls.append(PendingCall(method, after))
+        return _placeholder(method)
+
+    def _merge_answer(self, method: tg_methods.AnswerCallbackQuery) -> bool:
+        """A press is answered once: a second answer fills a silent first one, or else says its
+        text as a message."""
+        for call in self.calls:
+            first = call.method
+            if (
+                isinstance(first, tg_methods.AnswerCallbackQuery)
+                and first.callback_query_id == method.callback_query_id
+            ):
+                if method.text and not first.text:
+                    first.text, first.show_alert = method.text, method.show_alert
+                elif method.text and self.chat_id is not None:
+                    self.calls.append(
+                        PendingCall(
+                            tg_methods.SendMessage(
+                                chat_id=self.chat_id, text=method.text, parse_mode=None
+                            )
+                        )
+                    )
+                return True
+        return False
+
+    def answered(self, callback_query_id: str) -> bool:
+        return any(
+            isinstance(c.method, tg_methods.AnswerCallbackQuery)
+            and c.method.callback_query_id == callback_query_id
+            for c in self.calls
+        )
+
+    # Commit and delivery.
+
+    async def commit(self) -> bool:
+        """Commit the update's changes with its handled mark and owed calls; False when the
+        update had been handled already (then nothing of this run is kept)."""
+        self.closing = True
+        now = self.services.clock.now()
+        replies = None
+        if self.calls:
+            payload = {
+                "chat": self.chat_id,
+                "calls": encode_calls(self.bot, (c.method for c in self.calls)),
+            }
+            replies = self.services.cipher.encrypt(
+                REPLIES_FIELD, json.dumps(payload, ensure_ascii=False)
+            )
+        insert = dialect_insert(self.session)(UpdateLog.__table__).values(
+            update_id=self.update_id,
+            handled_at=now,
+            replies_enc=replies,
+            reply_after=now + REPLY_LEASE if replies else None,
+            replies_sent=0,
+            reply_attempts=0,
+        )
+        stmt = insert.on_conflict_do_nothing(index_elements=["update_id"]).returning(
+            UpdateLog.update_id
+        )
+        inserted = (await self.session.execute(stmt)).first()
+        if inserted is None:
+            await AsyncSession.rollback(self.session)
+            self.calls.clear()
+            log.info("update %s was handled already; this delivery is ignored", self.update_id)
+            return False
+        await AsyncSession.commit(self.session)
+        return True
+
+    async def deliver(self) -> None:
+        """Send the committed calls in order, then clear them from the update's row."""
+        if not self.calls:
+            return
+        await send_owed(
+            self.services,
+            self.bot,
+            self.update_id,
+            self.chat_id,
+            [c.method for c in self.calls],
+            sent_before=0,
+            afters=[c.after for c in self.calls],
+        )
+
+
+async def send_owed(
+    services: Services,
+    bot: Bot,
+    update_id: int,
+    chat_id: int | None,
+    calls: list[TelegramMethod[Any]],
+    *,
+    sent_before: int,
+    afters: list[Then | None] | None = None,
+) -> None:
+    max_wait = services.settings.reply_retry_max_seconds
+    index = sent_before
+    try:
+        for index in range(sent_before, len(calls)):
+            method = calls[index]
+            ok, result = await send_call(bot, method, chat_id=chat_id, max_wait=max_wait)
+            after = afters[index] if afters else None
+            if ok and after is not None:
+                try:
+                    await after(result)
+                except Exception:
+                    log.exception("after sending a %s", type(method).__name__)
+            if index + 1 < len(calls) and not _repeatable(method):
+                await _progress(services, update_id, index + 1)
+    except SendLater as later:
+        await _postpone(services, update_id, index, later.after)
+        log.info(
+            "update %s: %d replies postponed by %.0fs", update_id, len(calls) - index, later.after
+        )
+        return
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(UpdateLog)
+            .where(UpdateLog.update_id == update_id)
+            .values(replies_enc=None, reply_after=None)
+        )
+
+
+async def _progress(services: Services, update_id: int, sent: int) -> None:
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(UpdateLog).where(UpdateLog.update_id == update_id).values(replies_sent=sent)
+        )
+
+
+async def _postpone(services: Services, update_id: int, sent: int, after: float) -> None:
+    async with services.db.transaction() as session:
+        row = await session.get(UpdateLog, update_id)
+        if row is None:
+            return
+        row.replies_sent = sent
+        row.reply_attempts += 1
+        if row.reply_attempts >= REPLY_MAX_ATTEMPTS:
+            log.error(
+                "update %s: giving up its replies after %d tries", update_id, row.reply_attempts
+            )
+            row.replies_enc, row.reply_after = None, None
+        else:
+            row.reply_after = services.clock.now() + timedelta(seconds=max(after, 1.0))
+
+
+async def deliver_owed(
+    services: Services, bot: Bot, *, everything: bool = False, limit: int = 50
+) -> int:
+    """Send the replies that updates committed and nobody sent: after a crash (`everything`,
+    at the start of the only polling instance), or those whose lease or retry time has passed.
+    Returns how many updates' replies were taken."""
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        query = select(UpdateLog).where(UpdateLog.replies_enc.is_not(None))
+        if not everything:
+            query = query.where(UpdateLog.reply_after <= now)
+        rows = (await session.scalars(query.order_by(UpdateLog.update_id).limit(limit))).all()
+        taken = []
+        for row in rows:
+            # A claim: another instance that read the same row finds its lease moved.
+            claimed = await session.execute(
+                update(UpdateLog)
+                .where(UpdateLog.update_id == row.update_id)
+                .where(UpdateLog.reply_after == row.reply_after)
+                .values(reply_after=now + REPLY_LEASE)
+            )
+            if claimed.rowcount:
+                taken.append((row.update_id, row.replies_enc, row.replies_sent))
+    for update_id, replies, sent in taken:
+        payload = json.loads(services.cipher.decrypt(REPLIES_FIELD, replies))
+        calls = decode_calls(payload["calls"])
+        log.info("update %s: sending %d owed replies", update_id, len(calls) - sent)
+        await send_owed(services, bot, update_id, payload.get("chat"), calls, sent_before=sent)
+    return len(taken)
+
+
+async def already_handled(services: Services, update_ids: list[int]) -> set[int]:
+    if not update_ids:
+        return set()
+    async with services.db.transaction() as session:
+        rows = await session.scalars(
+            select(UpdateLog.update_id).where(UpdateLog.update_id.in_(update_ids))
+        )
+        return set(rows.all())
+
+
+async def purge_log(services: Services, keep: timedelta) -> int:
+    """Forget handled updates older than `keep` (Telegram keeps an update for 24 hours)."""
+    from sqlalchemy import delete
+
+    cutoff = services.clock.now() - keep
+    async with services.db.transaction() as session:
+        result = await session.execute(
+            delete(UpdateLog)
+            .where(UpdateLog.handled_at < cutoff)
+            .where(UpdateLog.replies_enc.is_(None))
+        )
+        return result.rowcount or 0
+
+
+@contextlib.contextmanager
+def sending_now() -> Any:
+    """Calls made in this block go out at once (for code outside any handler's unit)."""
+    token = _sending.set(True)
+    try:
+        yield
+    finally:
+        _sending.reset(token)
