@@ -19,6 +19,7 @@ from aiogram.types import TelegramObject, Update, User
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.disabled import refuse_if_disabled
 from bot.i18n import Translator, normalize_locale
 from bot.replies import tell
 from bot.services import Services
@@ -131,6 +132,10 @@ class DbSessionMiddleware(BaseMiddleware):
             user: User | None = data.get("event_from_user")
             row, account = (await load_user(ctx, user)) if user else (None, None)
             i18n = Translator(locale_for(row, user, settings.default_locale), settings.tz)
+            if account is None and await refuse_if_disabled(
+                ctx, session, data["bot"], event, row, i18n
+            ):
+                return None
             data.update(
                 ctx=ctx,
                 session=session,
