@@ -7,11 +7,13 @@ from aiogram import Bot
 from aiogram.types import BotCommandScopeChat, TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator
+from bot.i18n import Translator, normalize_locale
+from bot.menus import set_chat_menu
 from bot.replies import chat_id_of, tell
 from storage.models import TelegramUser
 from workflow import staff_accounts
 from workflow.context import Ctx
+from workflow.enums import Role
 
 
 def _what(update: Update) -> str | None:
@@ -45,3 +47,16 @@ async def refuse_if_disabled(
     await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
     await tell(bot, event, i18n("account.disabled"))
     return True
+
+
+async def update_chat_menu(
+    bot: Bot, tg: TelegramUser, role: Role, active: bool, i18n: Translator
+) -> None:
+    """Right after a change of state: the chat's own menu goes, or comes back in the language
+    its user chose (`i18n` is the fallback)."""
+    scope = BotCommandScopeChat(chat_id=tg.chat_id or tg.id)
+    if not active:
+        await bot.delete_my_commands(scope=scope)
+        return
+    locale = tg.locale or normalize_locale(tg.language_code) or i18n.locale
+    await set_chat_menu(bot, tg.chat_id or tg.id, role, Translator(locale, i18n.tz))

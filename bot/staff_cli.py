@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import unicodedata
 from datetime import timedelta
 from typing import Any
 
 from bot import cli
 from bot.config import Settings
+from bot.i18n import Translator
+from storage.models import TelegramUser
 from workflow import staff_accounts
 from workflow.enums import Role
+from workflow.errors import DomainError
 
 
 def _width(text: str) -> int:
@@ -51,22 +55,51 @@ async def _list(settings: Settings) -> int:
     return 0
 
 
+async def _chat_menu(settings: Settings, tg: TelegramUser, role: Role, active: bool) -> bool:
+    """With a token, the chat's menu changes at once; else at the next update (disabling) or
+    the next /language (enabling)."""
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+
+    from bot.app import build_bot
+    from bot.disabled import update_chat_menu
+
+    if settings.sandbox:
+        return False
+    assert settings.bot_token is not None
+    bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
+    try:
+        await update_chat_menu(bot, tg, role, active, Translator(settings.default_locale))
+    except (TelegramAPIError, TelegramNetworkError, OSError) as exc:
+        print(f"zhupei: the chat's command menu was not changed now: {exc}", file=sys.stderr)
+        return False
+    finally:
+        await bot.session.close()
+    return True
+
+
 async def _set_active(settings: Settings, account_id: int, active: bool) -> int:
     db = await cli._open(settings)
     try:
         async with db.transaction() as session:
-            account = await staff_accounts.set_active(
-                cli._ctx(session, settings), None, account_id, active
-            )
-            label = cli.ROLE_LABELS[Role(account.role)]
+            ctx = cli._ctx(session, settings)
+            account = await staff_accounts.set_active(ctx, None, account_id, active)
+            tg = await staff_accounts.bound_chat(ctx, account_id)
+        role = Role(account.role)
     finally:
         await db.dispose()
+    menu = tg is not None and await _chat_menu(settings, tg, role, active)
+    label = cli.ROLE_LABELS[role]
     if active:
         print(f"Enabled #{account_id} {account.display_name} ({label}).")
-        print("Their chat is still bound; their command menu returns with /start or /language.")
+        if menu:
+            print("Their chat is still bound and has its command menu back.")
+        elif tg is not None:
+            print("Their chat is still bound; the command menu returns with /language.")
     else:
         print(f"Disabled #{account_id} {account.display_name} ({label}).")
-        print("From their next update on, every action is refused and their menu removed.")
+        print("Every action of theirs is refused from their next update on.")
+        if menu:
+            print("Their chat's command menu is removed.")
     return 0
 
 
@@ -101,7 +134,10 @@ def cmd_staff(args: argparse.Namespace, settings: Settings) -> int:
         if args.ttl_hours is not None and not 1 <= args.ttl_hours <= 24 * 30:
             raise cli.UsageError("--ttl-hours must be from 1 to 720")
         work = _reinvite(settings, args.account_id, args.ttl_hours)
-    return asyncio.run(work)
+    try:
+        return asyncio.run(work)
+    except DomainError as exc:  # the chat's text, in English, for the operator
+        raise cli.UserError(Translator("en").error(exc.code, exc.params)) from exc
 
 
 def add_parser(sub: Any) -> None:

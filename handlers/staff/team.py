@@ -7,12 +7,12 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.i18n import Translator, normalize_locale
+from bot.disabled import update_chat_menu
+from bot.i18n import Translator
 from bot.keyboards import page_of, pager_row
-from bot.menus import set_chat_menu
 from handlers.staff.common import Env, Event, int_arg, make_env, menu_back, reply
 from workflow import staff_accounts
 from workflow.actor import Actor
@@ -66,13 +66,7 @@ async def toggle(env: Env, event: Event, account_id: int, active: bool, page: in
     tg = await staff_accounts.bound_chat(env.ctx, account_id)
     await env.ctx.session.commit()
     if tg is not None:
-        if active:
-            locale = tg.locale or normalize_locale(tg.language_code) or env.i18n.locale
-            await set_chat_menu(
-                env.bot, tg.chat_id or tg.id, Role(account.role), Translator(locale, env.i18n.tz)
-            )
-        else:
-            await env.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=tg.chat_id or tg.id))
+        await update_chat_menu(env.bot, tg, Role(account.role), active, env.i18n)
     done = "team.enabled_done" if active else "team.disabled_done"
     await show_team(env, event, page, notice=env.t(done, id=account_id, name=account.display_name))
 

@@ -165,6 +165,23 @@ def bot_api() -> Iterator[BotApi]:
         loop.close()
 
 
+@pytest.fixture
+def no_token(zhupei: Zhupei, migrated: Settings, tmp_path: Path) -> Settings:
+    """A migrated database with cities and bases; settings without BOT_TOKEN."""
+    from storage.importer import Kind
+    from tests.cli.test_import import write_kind
+
+    files = [write_kind(tmp_path, k, "csv") for k in (Kind.CITIES, Kind.BASES)]
+    assert zhupei(migrated, "import", *files).code == 0
+    return migrated
+
+
+@pytest.fixture
+def with_bases(no_token: Settings, bot_api: BotApi) -> Settings:
+    """The same with BOT_TOKEN and TELEGRAM_API_URL pointing at the Bot API emulator."""
+    return bot_api.settings(no_token)
+
+
 def remember_bot(url: str, username: str = BOT, token: str = BOT_TOKEN) -> None:
     """What a bot that ran with `token` on this database left behind: its getMe username."""
     from bot.username import KnownBot, bot_id_of, store

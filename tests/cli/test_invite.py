@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from storage.crypto import FieldCipher
-from storage.importer import Kind
 from storage.models import BotInfo
 from tests.cli.conftest import BOT, LINK, SETTING_NAME, BotApi, Zhupei, in_db, remember_bot
-from tests.cli.test_import import write_kind
 from workflow import accounts
 from workflow.clock import SystemClock
 from workflow.context import Ctx
@@ -31,20 +27,6 @@ def redeem(settings: Settings, cipher: FieldCipher, token: str, tg_user_id: int)
         return (account.role, account.display_name, account.base_id, account.city_id)
 
     return in_db(settings.resolved_database_url, work)
-
-
-@pytest.fixture
-def no_token(zhupei: Zhupei, migrated: Settings, tmp_path: Path) -> Settings:
-    """A migrated database with cities and bases; settings without BOT_TOKEN."""
-    files = [write_kind(tmp_path, k, "csv") for k in (Kind.CITIES, Kind.BASES)]
-    assert zhupei(migrated, "import", *files).code == 0
-    return migrated
-
-
-@pytest.fixture
-def with_bases(no_token: Settings, bot_api: BotApi) -> Settings:
-    """The same with BOT_TOKEN and TELEGRAM_API_URL pointing at the Bot API emulator."""
-    return bot_api.settings(no_token)
 
 
 def test_invite_prints_a_link_that_redeems_once(
