@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from storage.db import Database
 from storage.models import BotInfo
+from storage.upsert import upsert
 from workflow.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,11 @@ async def cached(session: AsyncSession) -> KnownBot | None:
 
 
 async def store(session: AsyncSession, known: KnownBot, clock: Clock) -> None:
+    # An upsert: two instances starting at once both store, neither fails.
     values = {USERNAME: known.username, BOT_ID: str(known.bot_id or "")}
     for key, value in values.items():
-        row = await session.get(BotInfo, key)
-        if row is None:
-            session.add(BotInfo(key=key, value=value, updated_at=clock.now()))
-        elif row.value != value:
-            row.value, row.updated_at = value, clock.now()
+        row = {"key": key, "value": value, "updated_at": clock.now()}
+        await upsert(session, BotInfo, row, ["key"], ["value", "updated_at"])
 
 
 async def ask_telegram(bot: Bot) -> KnownBot | None:
