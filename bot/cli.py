@@ -6,8 +6,9 @@
     zhupei invite --role base|city|province --name NAME [--base CODE] [--city CODE]
     zhupei demo-data                            a realistic data set and three invitations
     zhupei handover [--out DIR]                 records changed since the last hand-over
+    zhupei staff list | disable ID | enable ID | reinvite ID   staff accounts
 
-Settings come from the environment (DATABASE_URL, DATA_DIR, BOT_USERNAME, …; see
+Settings come from the environment (DATABASE_URL, DATA_DIR, BOT_TOKEN, …; see
 `bot.config`). Commands other than `db` refuse a database whose schema is not at the revision of
 this code. Exit status: 0 done, 1 refused (the reason is on stderr), 2 bad usage.
 """
@@ -68,8 +69,22 @@ def _ctx(session: AsyncSession, settings: Settings) -> Ctx:
     )
 
 
-def deep_link(settings: Settings, token: str) -> str:
-    return f"https://t.me/{settings.bot_username.lstrip('@')}?start={token}"
+def deep_link(username: str | None, token: str) -> str:
+    """The invitation as a t.me link, or as the command to send when the bot's name is unknown."""
+    return f"https://t.me/{username}?start={token}" if username else f"/start {token}"
+
+
+UNKNOWN_BOT = (
+    "This bot's t.me link is not known: there is no BOT_TOKEN to ask Telegram (getMe) with, or "
+    "Telegram did not answer, and no bot with this token has run on this database yet. Send the "
+    "command above to the bot in Telegram, or run this again with BOT_TOKEN set."
+)
+
+
+async def _bot_username(settings: Settings, db: Database) -> str | None:
+    from bot.username import for_links
+
+    return await for_links(settings, db, SystemClock())
 
 
 def _local_time(settings: Settings, moment: datetime) -> str:
@@ -211,6 +226,7 @@ async def _invite(args: argparse.Namespace, settings: Settings, role: Role) -> i
     ttl = timedelta(hours=args.ttl_hours or settings.invitation_ttl_hours)
     db = await _open(settings)
     try:
+        username = await _bot_username(settings, db)
         async with db.transaction() as session:
             ctx = _ctx(session, settings)
             base_id = city_id = None
@@ -238,8 +254,10 @@ async def _invite(args: argparse.Namespace, settings: Settings, role: Role) -> i
     finally:
         await db.dispose()
     print(f"Invitation for {account.display_name} ({ROLE_LABELS[role]}{scope}):")
-    print(deep_link(settings, token))
+    print(deep_link(username, token))
     print(f"One-time link, valid until {_local_time(settings, expires)}.")
+    if username is None:
+        print(UNKNOWN_BOT)
     return 0
 
 
@@ -256,6 +274,7 @@ async def _demo(settings: Settings) -> int:
 
     db = await _open(settings)
     try:
+        username = await _bot_username(settings, db)
         async with db.transaction() as session:
             report = await demo_data.load(
                 _ctx(session, settings), ttl=timedelta(hours=settings.invitation_ttl_hours)
@@ -272,9 +291,11 @@ async def _demo(settings: Settings) -> int:
     for invite in report.invites:
         role = Role(invite.account.role)
         print(f"  {ROLE_LABELS[role]:<14} {invite.account.display_name}")
-        print(f"  {'':<14} {deep_link(settings, invite.token)}")
+        print(f"  {'':<14} {deep_link(username, invite.token)}")
     if report.invites:
         print(f"Valid until {_local_time(settings, report.invites[0].expires_at)}.")
+        if username is None:
+            print(UNKNOWN_BOT.replace("command above", "commands above"))
     return 0
 
 
@@ -349,6 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo-data", help="load a demo data set and invite demo staff")
     demo.set_defaults(handler=cmd_demo_data)
+
+    from bot import staff_cli
+
+    staff_cli.add_parser(sub)
 
     hand = sub.add_parser("handover", help="export records changed since the last hand-over")
     hand.add_argument("--out", metavar="DIR", help="where to write (default: DATA_DIR/handover)")

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     # A self-hosted Bot API server (or the local emulator); empty means api.telegram.org.
     telegram_api_url: str | None = None
+    # The sandbox emulator's bot name only: links to a real bot use its username from getMe.
     bot_username: str = "zhupei_sandbox_bot"
 
     data_dir: Path = DEFAULT_DATA_DIR

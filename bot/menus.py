@@ -63,6 +63,7 @@ ROLE_COMMANDS: dict[Role | None, tuple[str, ...]] = {
         "changes",
         "alloc",
         "handover",
+        "team",
         "plans",
         "batches",
         "stats",

@@ -15,6 +15,7 @@ from aiogram.types import TelegramObject, Update, User
 from sqlalchemy import and_, select
 from sqlalchemy.exc import DBAPIError
 
+from bot.disabled import refuse_if_disabled
 from bot.i18n import Translator, normalize_locale
 from bot.replies import chat_id_of, tell
 from bot.services import Services
@@ -109,21 +110,26 @@ class DbSessionMiddleware(BaseMiddleware):
                 user: User | None = data.get("event_from_user")
                 row, account = (await load_user(ctx, user)) if user else (None, None)
                 i18n = Translator(locale_for(row, user, settings.default_locale), settings.tz)
-                data.update(
-                    ctx=ctx,
-                    session=session,
-                    services=self.services,
-                    tg_user=row,
-                    account=account,
-                    actor=Actor.of(account) if account else None,
-                    i18n=i18n,
-                )
-                state: FSMContext | None = data.get("state")
-                if state is not None:
-                    storage = self.services.fsm_storage.bound(session)
-                    bound = FSMContext(storage=storage, key=state.key)
-                    data.update(state=bound, raw_state=await bound.get_state())
-                result = await self._run(handler, event, data, unit, i18n)
+                if account is None and await refuse_if_disabled(
+                    ctx, session, bot, event, row, i18n
+                ):
+                    result = None
+                else:
+                    data.update(
+                        ctx=ctx,
+                        session=session,
+                        services=self.services,
+                        tg_user=row,
+                        account=account,
+                        actor=Actor.of(account) if account else None,
+                        i18n=i18n,
+                    )
+                    state: FSMContext | None = data.get("state")
+                    if state is not None:
+                        storage = self.services.fsm_storage.bound(session)
+                        bound = FSMContext(storage=storage, key=state.key)
+                        data.update(state=bound, raw_state=await bound.get_state())
+                    result = await self._run(handler, event, data, unit, i18n)
                 if not await unit.commit():
                     return None
             finally:

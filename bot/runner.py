@@ -61,6 +61,10 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
     from scheduler import runtime as scheduler_runtime
 
     await set_default_menus(bot)
+    if not services.settings.sandbox:  # the command line prints links to this bot's username
+        from bot.username import remember
+
+        await remember(services.db, bot, services.clock)
     background = await scheduler_runtime.start(services, bot)
     try:
         if services.settings.webhook_url:

@@ -74,7 +74,8 @@ def load_or_create_key_file(path: Path) -> bytes:
     """Read the key file, or create it (owner-only) when it does not exist yet."""
     if path.exists():
         return parse_key(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(generate_key() + "\n")

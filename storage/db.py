@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -66,15 +68,28 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def prepare_sqlite_file(database: str | None) -> None:
+    """Create a SQLite database file owner-only (0600), in a directory created owner-only
+    (0700): it holds the personal data (encrypted) and everything else. SQLite gives its -wal
+    and -shm files the mode of the database file. Existing files and directories are left as
+    they are."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)  # an empty file is an empty SQLite database
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     url = async_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        database = make_url(url).database
-        if database and database != ":memory:":
-            from pathlib import Path
-
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        prepare_sqlite_file(make_url(url).database)
         engine = create_async_engine(
             url,
             echo=echo,

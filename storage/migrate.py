@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.sql.sqltypes import AutoString
 
-from storage.db import SQLITE_BUSY_TIMEOUT_MS, async_url
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, async_url, prepare_sqlite_file
 from storage.types import UtcDateTime
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -94,8 +94,7 @@ def migration_engine(url: str, *, write: bool = True) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, poolclass=NullPool)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    prepare_sqlite_file(parsed.database)
     engine = create_async_engine(url, poolclass=NullPool)
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -358,6 +358,8 @@ async def redeem_invitation(ctx: Ctx, token: str, tg_user_id: int) -> Account:
         raise DomainError("invite.invalid")
     if invitation.used_at is not None:
         raise DomainError("invite.used")
+    if invitation.revoked_at is not None:
+        raise DomainError("invite.revoked")
     if invitation.expires_at is not None and invitation.expires_at < ctx.now():
         raise DomainError("invite.expired")
     bound = await account_of_tg(ctx, tg_user_id)
@@ -366,6 +368,8 @@ async def redeem_invitation(ctx: Ctx, token: str, tg_user_id: int) -> Account:
     account = await ctx.session.get(Account, invitation.account_id)
     if account is None:
         raise NotFound("account")
+    if not account.is_active:
+        raise DomainError("invite.account_disabled")
     invitation.used_at = ctx.now()
     invitation.used_by_tg = tg_user_id
     await bind_chat(ctx, account.id, tg_user_id)  # type: ignore[arg-type]

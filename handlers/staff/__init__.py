@@ -18,6 +18,7 @@ def build_routers() -> list[Router]:
         plans,
         records,
         stats,
+        team,
         years,
     )
 
@@ -32,5 +33,6 @@ def build_routers() -> list[Router]:
         handover.build_router(),
         stats.build_router(),
         history.build_router(),
+        team.build_router(),
         inputs.build_router(),  # last: typed answers, after every command
     ]

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
-from handlers.staff import changes, handover, plans, stats, years
+from handlers.staff import changes, handover, plans, stats, team, years
 from handlers.staff.common import Env, Event, MenuCb, button, make_env, reply
 from handlers.staff.lists import YEARS, show_list
 from workflow import queues
@@ -39,6 +39,7 @@ SECTIONS: dict[Role, tuple[str, ...]] = {
         "chg",
         "alc",
         "handover",
+        "team",
         "plans",
         "batches",
         "stats",
@@ -83,6 +84,8 @@ async def open_section(env: Env, query: CallbackQuery, section: str) -> None:
         await plans.show_review(env, query)
     elif section == "handover":
         await handover.do_handover(env, query)
+    elif section == "team":
+        await team.show_team(env, query)
 
 
 def build_router() -> Router:

@@ -10,6 +10,7 @@ from storage.models.accounts import (
 )
 from storage.models.applications import AllocationOffer, Application
 from storage.models.audit import AuditLog, Handover
+from storage.models.bot_info import BotInfo
 from storage.models.changes import ChangeRequest
 from storage.models.fsm import FsmRecord
 from storage.models.inbox import InboxUpdate, UpdateLog
@@ -30,6 +31,7 @@ __all__ = [
     "Base",
     "Batch",
     "BatchPersonnelType",
+    "BotInfo",
     "ChangeRequest",
     "City",
     "Document",

@@ -62,6 +62,8 @@ class Invitation(SQLModel, table=True):
     expires_at: datetime | None = when(nullable=False)
     used_at: datetime | None = when()
     used_by_tg: int | None = telegram_id()
+    # Set when a newer link replaced this one (`zhupei staff reinvite`): it no longer redeems.
+    revoked_at: datetime | None = when()
 
     __table_args__ = (UniqueConstraint("token_hash"),)
 

@@ -9,6 +9,7 @@ import asyncio
 import base64
 import os
 import re
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -16,17 +17,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cli
 from bot.config import Settings
+from bot.emulator import BotApiEmulator
 from storage import migrate
 from storage.db import Database, async_url
 from tests.conftest import TEST_KEY
 
 T = TypeVar("T")
-BOT = "zhupei_test_bot"
+# The bot's name as Telegram's getMe says it (the emulator's, or stored by a bot that ran), and
+# a different BOT_USERNAME setting that links must never use.
+BOT = "gd_zhupei_test_bot"
+BOT_TOKEN = "424242:cli-test-token"
+SETTING_NAME = "zhupei_setting_bot"
 LINK = re.compile(rf"https://t\.me/{BOT}\?start=([A-Za-z0-9_-]+)")
 
 
@@ -84,7 +91,7 @@ def make_settings(url: str, data_dir: Path) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         data_dir=data_dir,
         database_url=url,
-        bot_username=BOT,
+        bot_username=SETTING_NAME,
         encryption_key=base64.b64encode(TEST_KEY).decode(),
     )
 
@@ -121,6 +128,69 @@ def zhupei(capsys: pytest.CaptureFixture[str]) -> Zhupei:
         return Outcome(code, captured.out, captured.err)
 
     return run
+
+
+@dataclass
+class BotApi:
+    """The project's Bot API emulator on 127.0.0.1, in a thread with its own event loop (the
+    CLI runs its own loop in the test's thread)."""
+
+    emulator: BotApiEmulator
+    url: str
+
+    def settings(self, settings: Settings) -> Settings:
+        """`settings` with BOT_TOKEN and TELEGRAM_API_URL pointing at this emulator."""
+        return settings.model_copy(
+            update={"bot_token": SecretStr(self.emulator.token), "telegram_api_url": self.url}
+        )
+
+    def called(self, method: str) -> int:
+        return sum(1 for call in self.emulator.calls if call.method == method)
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApi]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="bot-api-emulator", daemon=True)
+    thread.start()
+    emulator = BotApiEmulator(token=BOT_TOKEN, bot_username=BOT)
+    try:
+        url = asyncio.run_coroutine_threadsafe(emulator.start("127.0.0.1", 0), loop).result(10)
+        yield BotApi(emulator, url)
+        asyncio.run_coroutine_threadsafe(emulator.stop(), loop).result(10)
+        emulator.assert_no_violations()
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture
+def no_token(zhupei: Zhupei, migrated: Settings, tmp_path: Path) -> Settings:
+    """A migrated database with cities and bases; settings without BOT_TOKEN."""
+    from storage.importer import Kind
+    from tests.cli.test_import import write_kind
+
+    files = [write_kind(tmp_path, k, "csv") for k in (Kind.CITIES, Kind.BASES)]
+    assert zhupei(migrated, "import", *files).code == 0
+    return migrated
+
+
+@pytest.fixture
+def with_bases(no_token: Settings, bot_api: BotApi) -> Settings:
+    """The same with BOT_TOKEN and TELEGRAM_API_URL pointing at the Bot API emulator."""
+    return bot_api.settings(no_token)
+
+
+def remember_bot(url: str, username: str = BOT, token: str = BOT_TOKEN) -> None:
+    """What a bot that ran with `token` on this database left behind: its getMe username."""
+    from bot.username import KnownBot, bot_id_of, store
+    from workflow.clock import SystemClock
+
+    async def work(session: AsyncSession) -> None:
+        await store(session, KnownBot(bot_id_of(token), username), SystemClock())
+
+    in_db(url, work)
 
 
 def in_db(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -24,7 +24,7 @@ from storage.models import (
     Plan,
     Specialty,
 )
-from tests.cli.conftest import LINK, Zhupei, in_db, make_settings
+from tests.cli.conftest import LINK, Zhupei, in_db, make_settings, remember_bot
 from tests.cli.test_invite import redeem
 from tests.factories import make_id, make_phone
 from workflow import accounts
@@ -68,6 +68,7 @@ async def census(session: AsyncSession) -> dict[str, object]:
 def test_demo_data_loads_what_it_promises(
     zhupei: Zhupei, migrated: Settings, cipher: FieldCipher
 ) -> None:
+    remember_bot(migrated.resolved_database_url)  # a bot ran with its token on this database
     first = zhupei(migrated, "demo-data")
     assert first.code == 0, first.err
     assert "Demo data loaded." in first.out
@@ -108,6 +109,7 @@ def test_no_personal_data_in_clear_in_the_sqlite_file(
 ) -> None:
     settings = make_settings(sqlite_url, data_dir)
     assert zhupei(settings, "db", "upgrade").code == 0
+    remember_bot(sqlite_url)
     demo = zhupei(settings, "demo-data")
     assert demo.code == 0
     people = [(make_id(), make_phone()) for _ in range(2)]

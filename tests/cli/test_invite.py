@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from storage.crypto import FieldCipher
-from storage.importer import Kind
-from tests.cli.conftest import LINK, Zhupei, in_db
-from tests.cli.test_import import write_kind
+from storage.models import BotInfo
+from tests.cli.conftest import BOT, LINK, SETTING_NAME, BotApi, Zhupei, in_db, remember_bot
 from workflow import accounts
 from workflow.clock import SystemClock
 from workflow.context import Ctx
@@ -29,13 +27,6 @@ def redeem(settings: Settings, cipher: FieldCipher, token: str, tg_user_id: int)
         return (account.role, account.display_name, account.base_id, account.city_id)
 
     return in_db(settings.resolved_database_url, work)
-
-
-@pytest.fixture
-def with_bases(zhupei: Zhupei, migrated: Settings, tmp_path: Path) -> Settings:
-    files = [write_kind(tmp_path, k, "csv") for k in (Kind.CITIES, Kind.BASES)]
-    assert zhupei(migrated, "import", *files).code == 0
-    return migrated
 
 
 def test_invite_prints_a_link_that_redeems_once(
@@ -84,3 +75,61 @@ def test_invite_refusals(
     assert result.code == code
     assert message in result.err
     assert "Traceback" not in result.err
+
+
+def stored_name(settings: Settings) -> str | None:
+    async def work(session: AsyncSession) -> str | None:
+        row = await session.get(BotInfo, "username")
+        return row.value if row else None
+
+    return in_db(settings.resolved_database_url, work)
+
+
+def test_the_link_names_the_bot_getme_names(
+    zhupei: Zhupei, with_bases: Settings, no_token: Settings, bot_api: BotApi
+) -> None:
+    assert with_bases.bot_username == SETTING_NAME != BOT
+    result = zhupei(with_bases, "invite", "--role", "province", "--name", "省卫健委")
+    assert result.code == 0, result.err
+    assert f"https://t.me/{BOT}?start=" in result.out
+    assert SETTING_NAME not in result.out and "zhupei_sandbox_bot" not in result.out
+    assert bot_api.called("getMe") == 1
+    assert stored_name(with_bases) == BOT
+
+    # Later, without a token: the name the bot's getMe gave is remembered in the database.
+    later = zhupei(no_token, "invite", "--role", "province", "--name", "省卫健委二")
+    assert later.code == 0, later.err
+    assert len(LINK.findall(later.out)) == 1
+    assert bot_api.called("getMe") == 1
+
+
+def test_without_a_token_or_a_known_name_no_link_is_guessed(
+    zhupei: Zhupei, no_token: Settings, cipher: FieldCipher
+) -> None:
+    result = zhupei(no_token, "invite", "--role", "province", "--name", "省卫健委")
+    assert result.code == 0, result.err
+    assert "https://t.me/" not in result.out
+    command = [line for line in result.out.splitlines() if line.startswith("/start ")]
+    assert len(command) == 1
+    assert "link is not known" in result.out and "BOT_TOKEN" in result.out
+    role, *_ = redeem(no_token, cipher, command[0].split()[1], 6101)  # type: ignore[misc]
+    assert role == Role.PROVINCE
+
+
+def test_a_name_stored_for_another_bot_is_not_used_when_telegram_is_unreachable(
+    zhupei: Zhupei, no_token: Settings
+) -> None:
+    remember_bot(no_token.resolved_database_url, "some_other_bot", "777:other-token")
+    unreachable = no_token.model_copy(
+        update={
+            "bot_token": SecretStr("424242:cli-test-token"),
+            "telegram_api_url": "http://127.0.0.1:9",  # nothing listens on the discard port
+        }
+    )
+    result = zhupei(unreachable, "invite", "--role", "province", "--name", "省卫健委")
+    assert result.code == 0, result.err
+    assert "https://t.me/" not in result.out and "/start " in result.out
+    # The same stored name serves when it is this token's bot's.
+    remember_bot(no_token.resolved_database_url, "this_very_bot", "424242:cli-test-token")
+    again = zhupei(unreachable, "invite", "--role", "province", "--name", "省卫健委二")
+    assert "https://t.me/this_very_bot?start=" in again.out
