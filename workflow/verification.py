@@ -2,7 +2,7 @@
 the sender's own (their own shared contact, or an SMS code typed back) and that a password was
 typed twice the same.
 
-The SMS code itself leaves through the caller's provider (`bot/sms.py`): this module only makes,
+The SMS code itself leaves through the caller's provider (`bot/sms/`): this module only makes,
 keeps and checks it. A code is kept as a keyed hash, the number encrypted, one per chat.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from storage.models import PhoneVerification
 from workflow.accounts import check_password, hash_password, verify_password
@@ -61,6 +62,47 @@ async def issue_code(ctx: Ctx, tg_user_id: int, phone: str) -> tuple[str, str]:
     return e164, code
 
 
+@dataclass(frozen=True)
+class CodeState:
+    """A chat's code as it stood before a new one was issued (to put back when the new one
+    could not be sent)."""
+
+    phone_enc: bytes
+    code_hash: str
+    attempts: int
+    sent_at: datetime | None
+    expires_at: datetime | None
+
+
+async def code_state(ctx: Ctx, tg_user_id: int) -> CodeState | None:
+    row = await ctx.session.get(PhoneVerification, tg_user_id)
+    if row is None:
+        return None
+    return CodeState(row.phone_enc, row.code_hash, row.attempts, row.sent_at, row.expires_at)
+
+
+async def withdraw_code(
+    ctx: Ctx, tg_user_id: int, e164: str, code: str, previous: CodeState | None
+) -> None:
+    """The provider did not take `code`: it can never be typed back, and the code sent before it
+    (if any) stands again as it was, its wrong attempts included. The try still starts the
+    resend interval: a send that timed out may yet reach the phone, and an immediate retry would
+    slip past the interval (and past the provider's own limits)."""
+    row = await ctx.session.get(PhoneVerification, tg_user_id)
+    if row is None or row.code_hash != _code_hash(ctx, tg_user_id, e164, code):
+        return  # already replaced or used: nothing of this code is left
+    if previous is not None and previous.code_hash:
+        row.phone_enc = previous.phone_enc
+        row.code_hash = previous.code_hash
+        row.attempts = previous.attempts
+        row.expires_at = previous.expires_at
+    else:
+        row.code_hash = ""  # matches no code: check_code says there is none
+        row.attempts = 0
+        row.expires_at = row.sent_at
+    await ctx.session.flush()
+
+
 async def pending_phone(ctx: Ctx, tg_user_id: int) -> str | None:
     """The number a code was last sent to from this chat (to say where it went)."""
     row = await ctx.session.get(PhoneVerification, tg_user_id)
@@ -73,7 +115,7 @@ async def check_code(ctx: Ctx, tg_user_id: int, code: str) -> str:
     A wrong code counts (the refusal persists the count); after MAX_ATTEMPTS a new code is needed.
     """
     row = await ctx.session.get(PhoneVerification, tg_user_id)
-    if row is None:
+    if row is None or not row.code_hash:
         raise DomainError("sms.no_code")
     if row.expires_at is None or ctx.now() > row.expires_at:
         raise DomainError("reg.code_expired")
