@@ -13,7 +13,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.models import PhoneVerification
+from sqlalchemy import delete, func, select
+
+from storage.models import PhoneVerification, SmsSend
 from workflow.accounts import check_password, hash_password, verify_password
 from workflow.context import Ctx
 from workflow.errors import DomainError
@@ -23,6 +25,10 @@ CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)  # the web form's 重新发送(60) timer
 MAX_ATTEMPTS = 5
+# Codes asked for in any 24 hours, sent or not, per chat and per number (the providers' own
+# default per-number limit is about the same).
+DAILY_SENDS = 10
+DAY = timedelta(days=1)
 
 
 def own_contact(contact_user_id: int | None, sender_id: int, phone_number: str) -> str:
@@ -38,6 +44,34 @@ def _code_hash(ctx: Ctx, tg_user_id: int, e164: str, code: str) -> str:
     return ctx.cipher.blind_index("sms_code", f"{tg_user_id}:{e164}:{code}")
 
 
+async def _check_send_limits(
+    ctx: Ctx, tg_user_id: int, e164: str, row: PhoneVerification | None
+) -> None:
+    """The resend interval and the daily caps, counted over every code asked for (also those a
+    provider failed to send, and those of dialogs cancelled since); then this one is counted."""
+    now = ctx.now()
+    phone_index = ctx.cipher.blind_index("sms_send_phone", e164)
+    await ctx.session.execute(delete(SmsSend).where(SmsSend.sent_at < now - DAY))
+    last = await ctx.session.scalar(
+        select(func.max(SmsSend.sent_at)).where(SmsSend.tg_user_id == tg_user_id)
+    )
+    if row is not None and row.sent_at is not None and (last is None or row.sent_at > last):
+        last = row.sent_at
+    if last is not None and now < last + RESEND_AFTER:
+        wait = last + RESEND_AFTER - now
+        raise DomainError("sms.resend_wait", seconds=max(1, int(wait.total_seconds())))
+    recent = SmsSend.sent_at >= now - DAY
+    by_chat = await ctx.session.scalar(
+        select(func.count()).where(recent, SmsSend.tg_user_id == tg_user_id)
+    )
+    by_number = await ctx.session.scalar(
+        select(func.count()).where(recent, SmsSend.phone_index == phone_index)
+    )
+    if (by_chat or 0) >= DAILY_SENDS or (by_number or 0) >= DAILY_SENDS:
+        raise DomainError("sms.daily_limit", limit=DAILY_SENDS)
+    ctx.session.add(SmsSend(tg_user_id=tg_user_id, phone_index=phone_index, sent_at=now))
+
+
 async def issue_code(ctx: Ctx, tg_user_id: int, phone: str) -> tuple[str, str]:
     """A fresh code for a typed mobile number; returns (E.164 number, code) for the provider.
 
@@ -46,9 +80,7 @@ async def issue_code(ctx: Ctx, tg_user_id: int, phone: str) -> tuple[str, str]:
     e164 = normalize_mobile(phone)
     now = ctx.now()
     row = await ctx.session.get(PhoneVerification, tg_user_id)
-    if row is not None and row.sent_at is not None and now < row.sent_at + RESEND_AFTER:
-        wait = row.sent_at + RESEND_AFTER - now
-        raise DomainError("sms.resend_wait", seconds=max(1, int(wait.total_seconds())))
+    await _check_send_limits(ctx, tg_user_id, e164, row)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     if row is None:
         row = PhoneVerification(tg_user_id=tg_user_id, phone_enc=b"", code_hash="")
