@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import time
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr
@@ -80,6 +81,25 @@ class Settings(BaseSettings):
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8081
     sandbox_chat: bool = True  # a terminal chat when stdin is a terminal
+
+    # SMS verification codes for typed phone numbers (bot/sms/). `log` writes the code to the
+    # log, for development: with a real BOT_TOKEN only when SMS_ALLOW_LOG_PROVIDER is true.
+    sms_provider: Literal["log", "tencent", "aliyun"] = "log"
+    sms_allow_log_provider: bool = False
+    sms_tencent_secret_id: str | None = None
+    sms_tencent_secret_key: SecretStr | None = None
+    sms_tencent_sdk_app_id: str | None = None  # SmsSdkAppId of the SMS application
+    sms_aliyun_access_key_id: str | None = None
+    sms_aliyun_access_key_secret: SecretStr | None = None
+    sms_region: str | None = None  # default ap-guangzhou (Tencent), cn-hangzhou (Alibaba)
+    sms_sign_name: str | None = None  # the approved 签名, without the 【】
+    sms_template_id: str | None = None  # Tencent TemplateId / Alibaba TemplateCode
+    # The template's parameters: Tencent fills {1}, {2}... in this order; Alibaba gets them by
+    # name (`NAME=FIELD`, e.g. ["code=code", "min=minutes"]). Fields: code, minutes (validity).
+    sms_template_params: list[str] = Field(default_factory=lambda: ["code"])
+    # host[:port] or http(s)://host[:port] instead of the provider's (a private deployment, tests).
+    sms_endpoint: str | None = None
+    sms_timeout_seconds: float = 10.0
 
     @property
     def sandbox(self) -> bool:

@@ -87,7 +87,22 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
         await bot.session.close()
 
 
+class SmsNotConfigured(SystemExit):
+    pass
+
+
+def configure_sms(settings: Settings) -> None:
+    """The SMS provider of the settings, or a refusal to start that says what is wrong."""
+    from bot import sms
+
+    try:
+        sms.configure(settings)
+    except sms.SmsConfigError as exc:
+        raise SmsNotConfigured(f"zhupei: SMS: {exc}") from None
+
+
 async def run_async(settings: Settings) -> None:
+    configure_sms(settings)
     url = settings.resolved_database_url
     await ensure_schema(settings, url)
     services = build_services(settings)

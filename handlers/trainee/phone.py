@@ -80,19 +80,45 @@ def _resend_markup(i18n: Translator) -> InlineKeyboardMarkup:
 
 
 async def _send_code(
-    message_or_query: Message | CallbackQuery, ctx: Ctx, i18n: Translator, e164: str, code: str
-) -> None:
-    """Commit first (the code must exist before it can be typed back), then send it."""
+    message_or_query: Message | CallbackQuery,
+    ctx: Ctx,
+    i18n: Translator,
+    e164: str,
+    code: str,
+    previous: verification.CodeState | None,
+) -> bool:
+    """Commit first (the code must exist before it can be typed back), then send it. When the
+    provider fails, the code is withdrawn and the user told to retry later or share the contact;
+    returns whether it went out."""
+    user_id = message_or_query.from_user.id  # type: ignore[union-attr]
     await ctx.session.commit()
-    await sms.provider().send_code(e164, code)
+    try:
+        await sms.provider().send_code(e164, code)
+    except sms.SmsSendError:
+        await verification.withdraw_code(ctx, user_id, e164, code, previous)
+        await ctx.session.commit()
+        failed = i18n(
+            "sms.failed",
+            phone=mask_phone(e164),
+            seconds=int(verification.RESEND_AFTER.total_seconds()),
+        )
+        if isinstance(message_or_query, CallbackQuery):
+            await message_or_query.answer(i18n("sms.failed_alert"))
+            await message_or_query.bot.send_message(  # type: ignore[union-attr]
+                user_id, failed, reply_markup=phone_keyboard(i18n)
+            )
+        else:
+            await message_or_query.answer(failed, reply_markup=phone_keyboard(i18n))
+        return False
     text = i18n("trainee.phone.code_sent", phone=mask_phone(e164))
     if isinstance(message_or_query, CallbackQuery):
         await message_or_query.answer(i18n("trainee.phone.resent"))
         await message_or_query.bot.send_message(  # type: ignore[union-attr]
-            message_or_query.from_user.id, text, reply_markup=_resend_markup(i18n)
+            user_id, text, reply_markup=_resend_markup(i18n)
         )
     else:
         await message_or_query.answer(text, reply_markup=_resend_markup(i18n))
+    return True
 
 
 async def take_phone(
@@ -107,12 +133,14 @@ async def take_phone(
             return verification.own_contact(
                 message.contact.user_id, sender, message.contact.phone_number
             )
+        previous = await verification.code_state(ctx, sender)
         e164, code = await verification.issue_code(ctx, sender, message.text or "")
     except DomainError as err:
         await _refuse(message, i18n, err)
         return None
-    await state.set_state(code_state)
-    await _send_code(message, ctx, i18n, e164, code)
+    # The dialog waits for the code only once it went out; else the number is asked again.
+    if await _send_code(message, ctx, i18n, e164, code, previous):
+        await state.set_state(code_state)
     return None
 
 
@@ -173,7 +201,8 @@ def build_router() -> Router:
         phone = await verification.pending_phone(ctx, query.from_user.id)
         if phone is None:
             raise DomainError("sms.no_code")
+        previous = await verification.code_state(ctx, query.from_user.id)
         e164, code = await verification.issue_code(ctx, query.from_user.id, phone)
-        await _send_code(query, ctx, i18n, e164, code)
+        await _send_code(query, ctx, i18n, e164, code, previous)
 
     return router

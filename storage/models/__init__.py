@@ -18,6 +18,7 @@ from storage.models.outbox import OutboxMessage
 from storage.models.profile import EducationRecord, TraineeProfile, WorkRecord
 from storage.models.reference import Base, Batch, BatchPersonnelType, City, Plan, Specialty
 from storage.models.reminders import ReminderMute
+from storage.models.sms import SmsSend
 from storage.models.trainee_ui import StatusCard
 from storage.models.training import Document, Reduction, Training
 
@@ -46,6 +47,7 @@ __all__ = [
     "Plan",
     "Reduction",
     "ReminderMute",
+    "SmsSend",
     "Specialty",
     "StatusCard",
     "TelegramUser",
