@@ -44,7 +44,17 @@ def cmd_keys_new(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     path = settings.resolved_key_file
     current, previous = configured_keys(settings)
-    write_key_file(path, [key, *(_b64(k) for k in (current, *previous))])
+    try:
+        write_key_file(path, [key, *(_b64(k) for k in (current, *previous))])
+    except OSError as exc:  # a read-only secret mount: the operator edits the file
+        print(key)
+        print(
+            f"{path} cannot be written ({exc.strerror}): put the key above on its first line, "
+            "keep the current key below it, restart every instance, then run "
+            "`zhupei keys rotate`.",
+            file=sys.stderr,
+        )
+        return 0
     new_id = FieldCipher(base64.b64decode(key)).key_id
     print(f"{path}: new current key {new_id}; the previous key(s) stay below it for reading.")
     print("Restart every instance (or give them this file), then run `zhupei keys rotate`.")
