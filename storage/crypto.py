@@ -110,7 +110,7 @@ class FieldCipher:
         """Sealed with the current key (None, no value, needs nothing either)."""
         if blob is None:
             return True
-        return len(blob) > KEY_ID_BYTES and blob[0] == _V2 and blob[1:5] == self._current.id
+        return key_id_of(blob) == self._current.id.hex()
 
     def reseal(self, field: str, blob: bytes | None) -> bytes | None:
         """The value sealed with the current key (the same bytes when it already is)."""
@@ -125,6 +125,13 @@ class FieldCipher:
     def blind_indexes(self, field: str, normalized: str) -> list[str]:
         """Every index the value may be stored under (the current key's first): for lookups."""
         return [k.index(field, normalized) for k in self._keys]
+
+
+def key_id_of(blob: bytes | None) -> str | None:
+    """The id of the key that sealed `blob`, as hex; None for a version-1 value (no key id)."""
+    if not blob or len(blob) <= KEY_ID_BYTES or blob[0] != _V2:
+        return None
+    return blob[1 : 1 + KEY_ID_BYTES].hex()
 
 
 def parse_key(text: str) -> bytes:

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Table, delete, select, update
 
-from storage.crypto import FieldCipher
+from storage.crypto import FieldCipher, key_id_of
 from storage.db import Database
 from storage.models import FsmRecord, InboxUpdate, PhoneVerification, TraineeProfile
 
@@ -221,5 +221,5 @@ async def rows_per_key(db: Database) -> Counter[str]:
     counts: Counter[str] = Counter()
     async with db.session() as session:
         for (blob,) in (await session.execute(select(table.c.id_number_enc))).all():
-            counts[blob[1:5].hex() if blob and blob[0] == 2 else "legacy"] += 1
+            counts[key_id_of(blob) or "legacy"] += 1
     return counts

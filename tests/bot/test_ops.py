@@ -231,3 +231,23 @@ async def test_middleware_counts_updates_and_errors() -> None:
     assert value("zhupei_updates_total", type="message") == before + 2
     assert value("zhupei_handler_seconds_count", type="message") == latency + 2
     assert value("zhupei_errors_total", kind="LookupError") == errors + 1
+
+
+async def test_background_probes_follow_the_running_scheduler_and_sender(
+    db: Database, cipher: FieldCipher, clock: FrozenClock
+) -> None:
+    from bot.ops import background_probes, check_health
+    from scheduler import runtime
+
+    services = services_for(db, cipher, clock)
+    bot = Bot("123456:test")  # nothing is due: the sender never calls Telegram
+    background = await runtime.start(services, bot)
+    try:
+        ok, checks = await check_health(services, background_probes(background))
+        assert ok and checks == {"database": "ok", "scheduler": "ok", "sender": "ok"}
+    finally:
+        await runtime.stop(background)
+        await bot.session.close()
+    ok, checks = await check_health(services, background_probes(background))
+    assert not ok
+    assert checks["scheduler"].startswith("failed") and checks["sender"].startswith("failed")
