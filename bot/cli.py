@@ -7,6 +7,8 @@
     zhupei demo-data                            a realistic data set and three invitations
     zhupei handover [--out DIR]                 records changed since the last hand-over
     zhupei staff list | disable ID | enable ID | reinvite ID   staff accounts
+    zhupei db backup PATH | db restore PATH     a copy of the database / load one
+    zhupei keys new | rotate | status           the encryption keys of personal data
 
 Settings come from the environment (DATABASE_URL, DATA_DIR, BOT_TOKEN, …; see
 `bot.config`). Commands other than `db` refuse a database whose schema is not at the revision of
@@ -29,9 +31,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import cli_backup, cli_keys
 from bot.config import Settings
 from bot.keys import load_cipher
 from storage import migrate
+from storage.backup import BackupError
 from storage.crypto import KeyConfigError
 from storage.db import Database
 from storage.importer import ImportFailed, Kind, Table, import_table, infer_kind, read_file
@@ -350,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("current", help="show the revision of the database").set_defaults(
         handler=cmd_db_current
     )
+    cli_backup.register(db_sub)
+    cli_keys.register(sub)
 
     imp = sub.add_parser("import", help="import reference data from .xlsx or .csv files")
     imp.add_argument("files", nargs="+", metavar="FILE")
@@ -402,7 +408,7 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> 
             getattr(args, "parser", parser).error(str(exc))
         except SystemExit as usage:
             return int(usage.code or 2)
-    except (UserError, migrate.SchemaNotCurrent, KeyConfigError) as exc:
+    except (UserError, migrate.SchemaNotCurrent, KeyConfigError, BackupError) as exc:
         print(f"zhupei: {exc}", file=sys.stderr)
     except ImportFailed as exc:
         _report_failure(exc)

@@ -120,3 +120,12 @@ class Settings(BaseSettings):
     @property
     def upload_dir(self) -> Path:
         return self.data_dir / "files"
+
+    # Operations: key rotation, logs, health and metrics (docs/deployment.md).
+    # Keys still accepted for reading while `zhupei keys rotate` re-seals the data under
+    # ENCRYPTION_KEY (base64, separated by commas); removed once the rotation has finished.
+    encryption_key_previous: SecretStr | None = None
+    log_format: str = "text"  # "json": one JSON object per line
+    # `zhupei run` in polling mode serves /healthz and /metrics on this port when it is set.
+    ops_port: int | None = None
+    ops_host: str = "127.0.0.1"

@@ -1,11 +1,15 @@
 """Logging that never carries personal data: ID and phone numbers are redacted from every
-record, tracebacks included."""
+record, tracebacks included. LOG_FORMAT=json writes one JSON object per line (time, level,
+logger, message, exception) for a log collector."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import sys
+from datetime import UTC, datetime
 
 # 18-character resident IDs (and the old 15-digit ones), Chinese mobile numbers in any spacing.
 _ID = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
@@ -21,9 +25,36 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def setup_logging(level: str = "INFO") -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record; message and traceback redacted like the text format."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            "exception": None,
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        elif record.stack_info:
+            entry["exception"] = redact(self.formatStack(record.stack_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def build_formatter(log_format: str = "text") -> logging.Formatter:
+    if log_format == "json":
+        return JsonFormatter()
+    if log_format != "text":
+        raise ValueError(f"LOG_FORMAT must be text or json, not {log_format!r}")
+    return RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def setup_logging(level: str = "INFO", log_format: str | None = None) -> None:
+    """`log_format` defaults to the LOG_FORMAT environment variable (text when unset)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(build_formatter(log_format or os.environ.get("LOG_FORMAT", "text")))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -11,6 +11,7 @@ the outbox is superseded by it, so a late sweep sends one reminder, not a burst.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
+from bot import metrics
 from bot.config import Settings
 from bot.services import Services
 from scheduler.sql import enqueue_select, epoch_seconds, lit, outbox_row, text_of
@@ -503,6 +505,7 @@ async def supersede(session: AsyncSession, now: datetime, cfg: SweepConfig) -> i
 async def run_sweep(services: Services, *, now: datetime | None = None) -> SweepReport:
     """One sweep at `now` (the services' clock by default). Safe to run at the same moment in
     two processes: transitions re-check their condition, reminders are deduplicated."""
+    started = time.perf_counter()
     now = now or services.clock.now()
     cfg = SweepConfig.of(services.settings)
     report = SweepReport(now)
@@ -523,4 +526,5 @@ async def run_sweep(services: Services, *, now: datetime | None = None) -> Sweep
     await step("superseded", supersede)
     done = ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items()) if v)
     log.log(logging.INFO if done else logging.DEBUG, "sweep at %s: %s", now.isoformat(), done)
+    metrics.record_sweep(time.perf_counter() - started)
     return report

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage.models import Account, Invitation, LoginThrottle, TelegramUser, TraineeProfile
 from workflow.actor import Actor
@@ -42,11 +43,24 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def id_index(ctx: Ctx, id_type: IdType | str, number: str) -> str:
-    return ctx.cipher.blind_index("id_number", f"{IdType(id_type).value}:{number}")
+    return ctx.cipher.blind_index("id_number", id_index_input(id_type, number))
+
+
+def id_index_input(id_type: IdType | str, number: str) -> str:
+    return f"{IdType(id_type).value}:{number}"
+
+
+def id_indexes(ctx: Ctx, id_type: IdType | str, number: str) -> list[str]:
+    """Every index the number may be stored under (several while keys are being rotated)."""
+    return ctx.cipher.blind_indexes("id_number", id_index_input(id_type, number))
 
 
 def phone_index(ctx: Ctx, e164: str) -> str:
     return ctx.cipher.blind_index("phone", e164)
+
+
+def phone_indexes(ctx: Ctx, e164: str) -> list[str]:
+    return ctx.cipher.blind_indexes("phone", e164)
 
 
 def check_name(name: str) -> str:
@@ -77,7 +91,7 @@ async def check_identity(ctx: Ctx, id_type: IdType | str, id_number: str) -> str
     number = validate_id(id_type, id_number, ctx.now().date())
     taken = await ctx.session.scalar(
         select(TraineeProfile.account_id).where(
-            TraineeProfile.id_number_index == id_index(ctx, id_type, number)
+            col(TraineeProfile.id_number_index).in_(id_indexes(ctx, id_type, number))
         )
     )
     if taken is not None:
@@ -97,7 +111,7 @@ async def phone_free(ctx: Ctx, e164: str) -> str:
     e164 = normalize_mobile(e164)
     taken = await ctx.session.scalar(
         select(TraineeProfile.account_id).where(
-            TraineeProfile.phone_index == phone_index(ctx, e164)
+            col(TraineeProfile.phone_index).in_(phone_indexes(ctx, e164))
         )
     )
     if taken is not None:
@@ -258,7 +272,7 @@ async def complete_login(ctx: Ctx, account_id: int, phone: str, tg_user_id: int)
     account = await ctx.get(Account, account_id)
     profile = await ctx.session.get(TraineeProfile, account_id)
     e164 = normalize_mobile(phone)
-    if profile is None or profile.phone_index != phone_index(ctx, e164):
+    if profile is None or profile.phone_index not in phone_indexes(ctx, e164):
         raise DomainError("login.phone_mismatch")
     await bind_chat(ctx, account_id, tg_user_id)
     audit(ctx, Actor.of(account), "account", account_id, "login")
@@ -272,11 +286,11 @@ async def recover_by_phone(
     number = validate_id(id_type, id_number, ctx.now().date())
     profile = await ctx.session.scalar(
         select(TraineeProfile).where(
-            TraineeProfile.id_number_index == id_index(ctx, id_type, number)
+            col(TraineeProfile.id_number_index).in_(id_indexes(ctx, id_type, number))
         )
     )
     e164 = normalize_mobile(phone)
-    if profile is None or profile.phone_index != phone_index(ctx, e164):
+    if profile is None or profile.phone_index not in phone_indexes(ctx, e164):
         raise DomainError("recover.mismatch")
     account = await ctx.get(Account, profile.account_id)
     await bind_chat(ctx, profile.account_id, tg_user_id)

@@ -155,7 +155,9 @@ async def check_code(ctx: Ctx, tg_user_id: int, code: str) -> str:
         raise DomainError("sms.too_many_attempts")
     e164 = ctx.cipher.decrypt("sms_phone", row.phone_enc)
     typed = "".join(code.split())
-    if not hmac.compare_digest(_code_hash(ctx, tg_user_id, e164, typed), row.code_hash):
+    # Every key's hash: a code sent before a key rotation stays valid.
+    hashes = ctx.cipher.blind_indexes("sms_code", f"{tg_user_id}:{e164}:{typed}")
+    if not any(hmac.compare_digest(h, row.code_hash) for h in hashes):
         row.attempts += 1
         await ctx.session.flush()
         if row.attempts >= MAX_ATTEMPTS:
