@@ -9,11 +9,17 @@ rendered right before it is sent (from fresh data, in the recipient's language),
 marked in its own transaction, so a crash loses nothing and repeats at most the one message that
 was in flight.
 
-Nearest deadline first; rate limits from `RateLimiter`; 429 waits out retry_after; 403 (the
-user blocked the bot) is final for that chat and its other queued rows; a 400 is final; other
+Several senders may send at once when the rate limits are shared through Redis
+(`SharedRateLimiter`); otherwise only the holder of the sender lease sends. A recipient's
+notices about one subject go in the order they were queued, and no two senders send to one
+recipient at once (`_claimable`).
+
+Nearest deadline first; 429 waits out retry_after; 403 (the user blocked the bot) is final for
+that chat and its other queued rows, an expected outcome logged at INFO; a 400 is final; other
 failures are retried with backoff. Non-urgent rows wait out the quiet hours unless their
-deadline comes first. A row past its deadline is not sent, nor a muted kind, nor a reminder
-whose renderer says it is no longer relevant.
+deadline comes first. A row past its deadline is not sent, nor a muted kind, nor one whose
+subject moved on (`scheduler/relevance.py`: superseded), nor a reminder whose renderer says it
+is no longer relevant (skipped).
 """
 
 from __future__ import annotations
@@ -351,8 +357,9 @@ class OutboxSender:
     async def _claim(
         self, session: AsyncSession, limit: int, held: set[int], cooling: set[int]
     ) -> tuple[list[Claimed], set[int]]:
-        """Claim up to `limit` due rows (see `_claimable`), nearest deadline first, leaving out accounts whose rows are held already or whose chat is cooling down;
-        returns them and the cooling accounts with due rows."""
+        """Claim up to `limit` due rows (see `_claimable`), nearest deadline first, leaving out
+        accounts whose rows are held already or whose chat is cooling down; returns them and
+        the cooling accounts with due rows."""
         now = self.services.clock.now()
         settings = self.services.settings
         quiet_end = R.quiet_until(
