@@ -9,11 +9,17 @@ rendered right before it is sent (from fresh data, in the recipient's language),
 marked in its own transaction, so a crash loses nothing and repeats at most the one message that
 was in flight.
 
-Nearest deadline first; rate limits from `RateLimiter`; 429 waits out retry_after; 403 (the
-user blocked the bot) is final for that chat and its other queued rows; a 400 is final; other
+Several senders may send at once when the rate limits are shared through Redis
+(`SharedRateLimiter`); otherwise only the holder of the sender lease sends. A recipient's
+notices about one subject go in the order they were queued, and no two senders send to one
+recipient at once (`_claimable`).
+
+Nearest deadline first; 429 waits out retry_after; 403 (the user blocked the bot) is final for
+that chat and its other queued rows, an expected outcome logged at INFO; a 400 is final; other
 failures are retried with backoff. Non-urgent rows wait out the quiet hours unless their
-deadline comes first. A row past its deadline is not sent, nor a muted kind, nor a reminder
-whose renderer says it is no longer relevant.
+deadline comes first. A row past its deadline is not sent, nor a muted kind, nor one whose
+subject moved on (`scheduler/relevance.py`: superseded), nor a reminder whose renderer says it
+is no longer relevant (skipped).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -37,7 +43,7 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramRetryAfter,
 )
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,7 +52,8 @@ import scheduler.renderers  # noqa: F401 - registers the reminder renderers
 from bot.i18n import Translator, normalize_locale
 from bot.notices import Rendered, render
 from bot.services import Services
-from scheduler.ratelimit import RateLimiter
+from scheduler.ratelimit import RateLimiter, SharedRateLimiter, limiter_for
+from scheduler.relevance import still_relevant
 from storage.db import is_transient
 from storage.models import Account, OutboxMessage, ReminderMute, TelegramUser
 from storage.models.outbox import OutboxLeader
@@ -62,6 +69,9 @@ WRITE_ATTEMPTS = 5
 MAX_HELD_CLAIMS = 4
 RESTART_SECONDS = 5.0
 LEADER = "sender"
+# Kinds whose rows held for one recipient and subject go out as one message (the renderer
+# counts what they cover).
+MERGED_KINDS = frozenset({R.LOCK_ENDING})
 
 
 @dataclass
@@ -80,10 +90,64 @@ class Claimed:
     target_message_id: int | None = None  # for an edit
 
 
-def _due(now: datetime) -> Any:
-    pending = and_(_T.c.status == "pending", or_(_T.c.not_before.is_(None), _T.c.not_before <= now))
-    lease_lost = and_(_T.c.status == "sending", _T.c.lease_until < now)
+def _due(now: datetime, t: Any = _T) -> Any:
+    pending = and_(t.c.status == "pending", or_(t.c.not_before.is_(None), t.c.not_before <= now))
+    lease_lost = and_(t.c.status == "sending", t.c.lease_until < now)
     return or_(pending, lease_lost)
+
+
+def _may_go(now: datetime, quiet_end: datetime | None, t: Any = _T) -> Any:
+    """Due, and not held by the quiet hours (urgent, or its deadline comes before they end)."""
+    if quiet_end is None:
+        return _due(now, t)
+    return and_(
+        _due(now, t),
+        or_(t.c.urgent.is_(True), and_(t.c.deadline_at.is_not(None), t.c.deadline_at <= quiet_end)),
+    )
+
+
+def _claimable(now: datetime, quiet_end: datetime | None, owner: str) -> Any:
+    """The rows a sender may claim now.
+
+    A row may go now; or it is due and a later row about the same subject to the same recipient
+    may go now (an urgent notice at night): then it goes first. No row goes while an older due
+    row about the same subject to the same recipient waits, nor while another live sender is
+    sending to that recipient: a recipient reads the notices of a subject in the order of the
+    changes that caused them, whichever sender sends them (those that went stale meanwhile are
+    dropped at send time). Each condition is one index probe by recipient per row.
+    """
+    older, later, busy = _T.alias("older"), _T.alias("later"), _T.alias("busy")
+    carried = and_(
+        _due(now),
+        _T.c.subject.is_not(None),
+        exists(
+            select(1).where(
+                later.c.account_id == _T.c.account_id,
+                later.c.subject == _T.c.subject,
+                later.c.id > _T.c.id,
+                _may_go(now, quiet_end, later),
+            )
+        ),
+    )
+    return and_(
+        or_(_may_go(now, quiet_end), carried),
+        ~exists(
+            select(1).where(
+                older.c.account_id == _T.c.account_id,
+                older.c.id < _T.c.id,
+                older.c.subject == _T.c.subject,
+                _due(now, older),
+            )
+        ),
+        ~exists(
+            select(1).where(
+                busy.c.account_id == _T.c.account_id,
+                busy.c.status == "sending",
+                busy.c.lease_until >= now,
+                busy.c.lease_owner != owner,
+            )
+        ),
+    )
 
 
 class OutboxSender:
@@ -93,14 +157,17 @@ class OutboxSender:
         bot: Bot,
         *,
         owner: str | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | SharedRateLimiter | None = None,
     ) -> None:
         settings = services.settings
         self.services = services
         self.bot = bot
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.limiter = limiter or RateLimiter(
-            settings.outbox_rate_per_second, settings.outbox_per_chat_interval_seconds
+        self.limiter: RateLimiter | SharedRateLimiter = limiter or limiter_for(
+            settings.outbox_rate_per_second,
+            settings.outbox_per_chat_interval_seconds,
+            settings.redis_url,
+            namespace=str(bot.id),
         )
         self.claim_size = max(1, settings.outbox_claim_size)
         self.lease = timedelta(seconds=settings.outbox_lease_seconds)
@@ -113,6 +180,8 @@ class OutboxSender:
         self._cooling_until: float | None = None
         self._leading_until = 0.0  # monotonic end of the sender lease this sender holds
         self._last_renew = time.monotonic()
+        # Heartbeat for a health check: the wall-clock time of the loop's last turn.
+        self.last_loop_at: datetime | None = None
 
     @property
     def sent(self) -> int:
@@ -138,6 +207,7 @@ class OutboxSender:
 
     async def _loop(self, until_idle: bool, stop: asyncio.Event | None) -> None:
         while stop is None or not stop.is_set():
+            self.last_loop_at = datetime.now(UTC)
             if not await self._lead():
                 if until_idle:
                     return  # another sender is sending: it sends these too
@@ -187,6 +257,7 @@ class OutboxSender:
                 await self._resign()
             except Exception:  # the rows come back anyway when their lease runs out
                 log.exception("could not give back the claimed outbox rows")
+            await self.limiter.close()
 
     async def release(self) -> None:
         """Give back the rows this sender holds (on a clean stop), so nobody waits a lease."""
@@ -204,7 +275,10 @@ class OutboxSender:
 
     async def _lead(self) -> bool:
         """Hold the sender lease (take it, or renew it once a third of it has passed); False
-        while another live sender holds it."""
+        while another live sender holds it. With the limits shared in Redis every sender
+        sends: no lease."""
+        if self.limiter.shared:
+            return True
         if time.monotonic() < self._leading_until - self.lease.total_seconds() * 2 / 3:
             return True
         now = self.services.clock.now()
@@ -283,22 +357,16 @@ class OutboxSender:
     async def _claim(
         self, session: AsyncSession, limit: int, held: set[int], cooling: set[int]
     ) -> tuple[list[Claimed], set[int]]:
-        """Claim up to `limit` due rows, leaving out accounts whose rows are held already or
-        whose chat is cooling down; returns them and the cooling accounts with due rows."""
+        """Claim up to `limit` due rows (see `_claimable`), nearest deadline first, leaving out
+        accounts whose rows are held already or whose chat is cooling down; returns them and
+        the cooling accounts with due rows."""
         now = self.services.clock.now()
         settings = self.services.settings
-        conditions = [_due(now)]
         quiet_end = R.quiet_until(
             now, settings.quiet_hours_start, settings.quiet_hours_end, settings.tz
         )
-        if quiet_end is not None:
-            conditions.append(
-                or_(
-                    _T.c.urgent.is_(True),
-                    and_(_T.c.deadline_at.is_not(None), _T.c.deadline_at <= quiet_end),
-                )
-            )
-        due = list(conditions)
+        claimable = _claimable(now, quiet_end, self.owner)
+        conditions = [claimable]
         if held | cooling:
             # Their chats wait for the per-chat limit: leave their rows to a later claim.
             conditions.append(_T.c.account_id.not_in(sorted(held | cooling)))
@@ -330,7 +398,7 @@ class OutboxSender:
                 (
                     await session.scalars(
                         select(_T.c.account_id)
-                        .where(*due, _T.c.account_id.in_(sorted(cooling)))
+                        .where(claimable, _T.c.account_id.in_(sorted(cooling)))
                         .distinct()
                     )
                 ).all()
@@ -415,36 +483,42 @@ class OutboxSender:
         if row.edit_of is not None and (item.chat_id is None or item.target_message_id is None):
             await self._finish(row, "skipped", error="nothing to edit")
             return True
+        if row.kind in MERGED_KINDS:
+            await self._merge(item)
         try:
             rendered = await self._render(row, Translator(rcpt.locale, self.services.settings.tz))
         except Exception as exc:  # a renderer's bug must not stop the other messages
             log.exception("outbox row %s (%s) failed to render", row.id, row.kind)
             await self._finish(row, "failed", error=f"render: {type(exc).__name__}")
             return True
-        if rendered is None:
-            await self._finish(row, "skipped")
+        if isinstance(rendered, str):
+            await self._finish(row, rendered)
             return True
-        await self.limiter.wait(item.chat_id)
+        slot = await self.limiter.acquire(item.chat_id)
         try:
             message_id = await self._call(item, rendered)
         except TelegramRetryAfter as exc:
-            self.limiter.done(None)  # counts against the rate; the chat is tried first again
+            # Counts against the rate; the chat is tried first again.
+            await self.limiter.release(slot, item.chat_id, count_chat=False)
             log.warning("Telegram asked to wait %s s (row %s)", exc.retry_after, row.id)
-            self.limiter.pause(exc.retry_after)
+            await self.limiter.hold(exc.retry_after)
             return False
         except TelegramForbiddenError:
-            self._done(item)
+            await self._done(item, slot)
             await self._blocked(item)
             return True
         except TelegramBadRequest as exc:
-            self._done(item)
+            await self._done(item, slot)
             await self._bad_request(item, exc)
             return True
         except (TelegramAPIError, OSError, TimeoutError) as exc:
-            self._done(item)
+            await self._done(item, slot)
             await self._retry_later(row, exc)
             return True
-        self._done(item)
+        except BaseException:
+            await self._done(item, slot)
+            raise
+        await self._done(item, slot)
         await self._finish(
             row,
             "sent",
@@ -453,10 +527,47 @@ class OutboxSender:
         )
         return True
 
-    async def _render(self, row: OutboxMessage, i18n: Translator) -> Rendered | None:
+    async def _render(self, row: OutboxMessage, i18n: Translator) -> Rendered | str:
+        """The message, or the row's final status: superseded (its subject moved on since it
+        was queued) or skipped (its renderer found nothing to say)."""
         # A session of its own, closed before the request: nothing is held across the network.
         async with self.services.db.session() as session:
-            return await render(self.services.ctx(session), row, i18n)
+            ctx = self.services.ctx(session)
+            if not await still_relevant(ctx, row):
+                return "superseded"
+            rendered = await render(ctx, row, i18n)
+            return "skipped" if rendered is None else rendered
+
+    async def _merge(self, item: Claimed) -> None:
+        """The recipient's other due rows of this kind and subject become this one: one
+        message with the count (the reminders a base gets for results sent one by one)."""
+        row = item.row
+        now = self.services.clock.now()
+        async with self.services.db.engine.begin() as conn:
+            merged = await conn.execute(
+                update(_T)
+                .where(
+                    _T.c.account_id == row.account_id,
+                    _T.c.kind == row.kind,
+                    _T.c.subject == row.subject,
+                    _T.c.id != row.id,
+                    _T.c.status == "pending",
+                    _due(now),
+                )
+                .values(status="superseded", last_error=f"merged into {row.id}")
+                .returning(_T.c.deadline_at)
+            )
+            times = [t for (t,) in merged.all() if t is not None]
+            if not times or row.deadline_at is None:
+                return
+            times.append(row.deadline_at)
+            row.payload = {
+                **(row.payload or {}),
+                "from": min(times).isoformat(),
+                "through": max(times).isoformat(),
+            }
+            await conn.execute(update(_T).where(_T.c.id == row.id).values(payload=row.payload))
+        self.outcomes["superseded"] += len(times) - 1
 
     async def _call(self, item: Claimed, rendered: Rendered) -> int | None:
         assert item.chat_id is not None
@@ -474,8 +585,8 @@ class OutboxSender:
         )
         return message.message_id
 
-    def _done(self, item: Claimed) -> None:
-        self.limiter.done(item.chat_id)
+    async def _done(self, item: Claimed, slot: object) -> None:
+        await self.limiter.release(slot, item.chat_id)
         per_chat = self.limiter.per_chat
         self._account_ready[item.row.account_id] = time.monotonic() + per_chat
 
@@ -520,7 +631,7 @@ class OutboxSender:
             update(_T).where(_T.c.id == row.id, _T.c.lease_owner == self.owner).values(**values)
         )
         self.outcomes[status] += 1
-        if status not in {"sent", "skipped"}:
+        if status not in {"sent", "skipped", "superseded"}:
             log.info("outbox row %s (%s): %s %s", row.id, row.kind, status, error or "")
 
     async def _blocked(self, item: Claimed) -> None:
@@ -580,4 +691,8 @@ class OutboxSender:
 async def drain_once(services: Services, bot: Bot) -> int:
     """Send everything due now (what the background sender does continuously); returns the
     number of messages sent."""
-    return await OutboxSender(services, bot).drain(until_idle=True)
+    sender = OutboxSender(services, bot)
+    try:
+        return await sender.drain(until_idle=True)
+    finally:
+        await sender.limiter.close()

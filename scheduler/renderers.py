@@ -3,7 +3,7 @@ None when the reminder is no longer relevant (the recipient already did the thin
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy import func, select
@@ -193,21 +193,48 @@ async def test_message(ctx: Ctx, row: OutboxMessage, i18n: Translator) -> Render
 
 @register(R.LOCK_ENDING)
 async def lock_ending(ctx: Ctx, row: OutboxMessage, i18n: Translator) -> Rendered | None:
-    at = row.deadline_at
-    if at is None or ctx.now() >= at:
+    """One message for the results whose lock ends at the row's moment; when the sender merged
+    several rows of the base (results sent one by one), for all of them, with the count."""
+    now = ctx.now()
+    payload = row.payload or {}
+    first = datetime.fromisoformat(payload["from"]) if "from" in payload else row.deadline_at
+    last = datetime.fromisoformat(payload["through"]) if "through" in payload else first
+    if first is None or last is None or now >= last:
         return None
-    count = await ctx.session.scalar(
-        select(func.count()).where(
-            Application.base_id == subject_id(row),
-            Application.status == S.SENT,
-            Application.acceptable_at == at,
+    a = Application
+    count, soonest, latest = (
+        await ctx.session.execute(
+            select(func.count(), func.min(a.acceptable_at), func.max(a.acceptable_at)).where(
+                a.base_id == subject_id(row),
+                a.status == S.SENT,
+                a.acceptable_at >= first,
+                a.acceptable_at <= last,
+                a.acceptable_at > now,
+            )
         )
-    )
+    ).one()
     if not count:
         return None  # the base cancelled them meanwhile
-    return Rendered(
-        i18n("reminder.lock_ending", count=count, at=at, left=time_left(i18n, at - ctx.now()))
-    )
+    # SQLite returns aggregates of timestamps as text.
+    soonest, latest = (_aware(v) for v in (soonest, latest))
+    if soonest == latest:
+        left = time_left(i18n, soonest - now)
+        text = i18n("reminder.lock_ending", count=count, at=soonest, left=left)
+    else:
+        text = i18n(
+            "reminder.lock_ending_many",
+            count=count,
+            first=soonest,
+            last=latest,
+            left=time_left(i18n, soonest - now),
+        )
+    return Rendered(text)
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 async def _count(ctx: Ctx, stmt) -> int:  # type: ignore[no-untyped-def]

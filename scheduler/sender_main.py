@@ -4,8 +4,9 @@
 
 Settings come from the environment like the bot's (DATABASE_URL, BOT_TOKEN, TELEGRAM_API_URL,
 OUTBOX_RATE_PER_SECOND, …). It sends until SIGTERM/SIGINT (or, with --until-idle, until nothing
-is due). Killed outright it loses nothing: its claimed rows are claimed again once their lease
-runs out, and at most the message that was in flight is sent twice.
+is due). With REDIS_URL it shares the send rate limit with every other sender of the bot and
+sends alongside them. Killed outright it loses nothing: its claimed rows are claimed again once
+their lease runs out, and at most the message that was in flight is sent twice.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ async def main_async(settings: Settings, *, until_idle: bool) -> int:
     try:
         if until_idle:
             await sender.drain(until_idle=True, stop=stop)
+            await sender.limiter.close()
         else:
             await sender.run(stop)
     finally:
