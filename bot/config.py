@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     sandbox_port: int = 8081
     sandbox_chat: bool = True  # a terminal chat when stdin is a terminal
 
+    # The sandbox's web chat (bot/webchat/): its port on sandbox_host (the next free one when
+    # taken; 0 for any), and the terminal chat beside it (when stdin is a terminal).
+    sandbox_web_port: int = 8080
+    sandbox_terminal: bool = False
+
     @property
     def sandbox(self) -> bool:
         return self.bot_token is None or not self.bot_token.get_secret_value()
