@@ -41,13 +41,14 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _logging(settings: Settings, hub: Hub) -> LogBuffer:
-    """Log lines go to data/sandbox.log and the page's log panel; the terminal gets warnings."""
+    """Log lines go to data/sandbox.log and the page's log panel; the terminal gets warnings,
+    unless it holds the terminal chat (where they would mix with the bot's messages)."""
     formatter = RedactingFormatter(FORMAT)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     file_handler = logging.FileHandler(settings.data_dir / "sandbox.log", encoding="utf-8")
     buffer = LogBuffer(hub)
     terminal = logging.StreamHandler(sys.stderr)
-    terminal.setLevel(logging.WARNING)
+    terminal.setLevel(logging.CRITICAL if settings.sandbox_terminal else logging.WARNING)
     for handler in (file_handler, buffer, terminal):
         handler.setFormatter(formatter)
     logging.getLogger().handlers[:] = [file_handler, buffer, terminal]

@@ -174,7 +174,10 @@ function renderChat(view) {
 async function refreshChat() {
   const persona = state.persona;
   const view = await api(`/api/chat/${persona}`);
-  if (persona === state.persona) renderChat(view);
+  if (persona === state.persona) {
+    renderChat(view);
+    $("messages").dataset.persona = persona;
+  }
 }
 
 function scheduleRefresh() {
@@ -200,8 +203,8 @@ async function act(action, body) {
   } catch (error) {
     showError(error);
   } finally {
-    setBusy(-1);
     await refreshChat().catch(showError);
+    setBusy(-1);
   }
 }
 
@@ -215,8 +218,8 @@ async function upload(file) {
   } catch (error) {
     showError(error);
   } finally {
-    setBusy(-1);
     await refreshChat().catch(showError);
+    setBusy(-1);
   }
 }
 
