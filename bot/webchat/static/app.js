@@ -317,6 +317,7 @@ function wire() {
   });
   $("persona").addEventListener("change", (event) => {
     state.persona = event.target.value;
+    $("toast").hidden = true;
     localStorage.setItem("sandbox.persona", state.persona);
     state.scrollNext = true;
     renderPersonas();
