@@ -81,3 +81,31 @@ async def test_the_chat_archive_restores_messages_keyboards_files_and_menus(
         later = second.state.add_bot_message(second.state.chats[10_001], text="next")
         assert later.message_id == 3 and later.seq > restored[1].seq
         assert second.state.files.add(b"x").file_id != stored.file_id
+
+
+async def test_a_bot_api_violation_reaches_the_page_and_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import aiohttp
+
+    from bot.webchat.actions import Sandbox
+    from bot.webchat.events import Hub
+
+    async with BotApiEmulator() as emulator:
+        emulator.user(10_001)
+        emulator.state.open_chat(emulator.user(10_001).api)
+        hub = Hub()
+        page = hub.subscribe()
+        sandbox = Sandbox(emulator, None, DemoClock(), hub)  # type: ignore[arg-type]
+        async with aiohttp.ClientSession() as http:
+            url = f"{emulator.url}/bot{emulator.token}/sendMessage"
+            body = {"chat_id": 10_001, "text": "<b>unclosed", "parse_mode": "HTML"}
+            async with http.post(url, json=body) as response:
+                assert response.status == 400
+        with caplog.at_level("ERROR", logger="zhupei.sandbox"):
+            fresh = sandbox.collect_problems()
+        assert len(fresh) == 1 and "sendMessage" in fresh[0]
+        assert sandbox.problems == fresh
+        assert page.get_nowait() == {"type": "problem", "text": fresh[0]}
+        assert any("Bot API violation" in r.getMessage() for r in caplog.records)
+        assert sandbox.collect_problems() == []  # each one is reported once
