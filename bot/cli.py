@@ -119,6 +119,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if exc.name in {"bot.runner", "bot"}:
             raise UserError("the bot runner (bot.runner) is not available") from exc
         raise
+    if getattr(args, "terminal", False):
+        settings = settings.model_copy(update={"sandbox_terminal": True})
     result = runner.run(settings)
     if inspect.isawaitable(result):
         asyncio.run(result)  # type: ignore[arg-type]
@@ -345,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the bot")
     run.set_defaults(handler=cmd_run, quiet_logging=False)
+    run.add_argument("--terminal", action="store_true", help="sandbox: a terminal chat too")
 
     db = sub.add_parser("db", help="the database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

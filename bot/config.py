@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     sms_endpoint: str | None = None
     sms_timeout_seconds: float = 10.0
 
+    # The sandbox's web chat (bot/webchat/): its port on sandbox_host (the next free one when
+    # taken; 0 for any), and the terminal chat beside it (when stdin is a terminal).
+    sandbox_web_port: int = 8080
+    sandbox_terminal: bool = False
+
     @property
     def sandbox(self) -> bool:
         return self.bot_token is None or not self.bot_token.get_secret_value()

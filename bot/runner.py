@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 
 from aiogram import Bot, Dispatcher
 
@@ -21,8 +20,6 @@ from storage.db import Database
 from workflow.clock import SystemClock
 
 log = logging.getLogger("zhupei")
-
-SANDBOX_TOKEN = "100000:zhupei-sandbox-token"
 
 
 class NotMigrated(SystemExit):
@@ -117,54 +114,10 @@ async def run_async(settings: Settings) -> None:
         await services.db.dispose()
 
 
-async def seed_sandbox(services: Services) -> None:
-    """A fresh sandbox gets the demo data, so there is something to apply to, and prints the
-    staff invitations as the commands to type in the terminal chat."""
-    from sqlalchemy import select
-
-    from storage import demo_data
-    from storage.models import Batch
-
-    async with services.db.transaction() as session:
-        if await session.scalar(select(Batch.id).limit(1)) is not None:
-            return
-        report = await demo_data.load(services.ctx(session))
-    print("Sandbox: demo data loaded (Guangdong bases, specialties, two open batches).")
-    print("Staff invitations — in the terminal chat, switch user (e.g. `!user 20001`) and type:")
-    for invite in report.invites:
-        print(f"  {invite.account.display_name}: /start {invite.token}")
-
-
 async def run_sandbox(settings: Settings, services: Services) -> None:
-    from bot.emulator import BotApiEmulator
-    from bot.emulator.tracking import ProcessedTracker
-    from bot.sandbox import terminal_chat
+    from bot.sandbox_web import run_web_sandbox
 
-    await seed_sandbox(services)
-    emulator = BotApiEmulator(token=SANDBOX_TOKEN, bot_username=settings.bot_username)
-    url = await emulator.start(settings.sandbox_host, settings.sandbox_port)
-    log.warning(
-        "No BOT_TOKEN: running the local sandbox. Bot API emulator at %s, database %s",
-        url,
-        settings.resolved_database_url,
-    )
-    bot = build_bot(SANDBOX_TOKEN, url)
-    # The tracker lets the terminal chat wait exactly until an update is handled.
-    dp = build_dispatcher(services)
-    ProcessedTracker(emulator).install(dp)
-    tasks = [asyncio.create_task(serve(services, bot, dp), name="bot")]
-    if settings.sandbox_chat and sys.stdin.isatty():
-        tasks.append(asyncio.create_task(terminal_chat(emulator), name="terminal-chat"))
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await bot.session.close()
-        await emulator.stop()
+    await run_web_sandbox(settings, services)
 
 
 def run(settings: Settings | None = None) -> None:

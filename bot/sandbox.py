@@ -1,32 +1,59 @@
 """A terminal chat with the sandbox bot: what you type is sent as a Telegram user would send it,
 and what the bot answers (messages, edits, buttons) is printed. Lines starting with `!` act:
 
-  !press LABEL     press a button (inline, or on the reply keyboard)
-  !contact         share your own contact (the sandbox user's phone)
+  !press LABEL     press a button (inline, or on the reply keyboard); the label may be given
+                   without its emoji, or as a unique part of it
+  !contact         share your own contact (each user has a phone number of its own)
   !upload PATH     send a file as a document
-  !user ID         become another Telegram user (e.g. to accept a staff invitation)
+  !user ID         become another Telegram user (the web chat's personas: 10001-10004 trainees,
+                   20001-20002 base staff, 30001 the city, 40001 the province)
   !help            this text
+
+Files the bot sends are saved in the data directory; their path is printed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
+import unicodedata
 from pathlib import Path
+from typing import Any
 
-from bot.emulator import BotApiEmulator, ChatMessage, ScriptedUser
+from bot.emulator import BotApiEmulator, ChatMessage, ScriptedUser, StoredFile
+from bot.emulator.persistence import ChatArchive
+from bot.webchat.personas import PERSONAS
 
 SANDBOX_USER_ID = 10_001
-SANDBOX_PHONE = "+8613800138000"
 POLL_SECONDS = 0.3
+_PHONES = {p.user_id: p.phone for p in PERSONAS}
 
 
-def _show(message: ChatMessage, *, edited: bool) -> str:
+def phone_of(user_id: int) -> str:
+    """Each user its own number, so that sharing the contact works for every one."""
+    return _PHONES.get(user_id) or f"+86139{user_id % 100_000_000:08d}"
+
+
+def _saved_path(stored: StoredFile, archive: ChatArchive | None) -> str:
+    if archive is None:
+        return "(not saved)"
+    path = archive.file_path(stored)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(stored.data)
+    return str(path.resolve())
+
+
+def _show(message: ChatMessage, *, edited: bool, archive: ChatArchive | None = None) -> str:
     head = "🤖 (edited) " if edited else "🤖 "
     lines = [head + (message.text or "").replace("\n", "\n   ")]
     if message.document is not None:
-        lines.append(f"   📎 {message.document.file_name} ({message.document.size} bytes)")
+        document = message.document
+        lines.append(
+            f"   📎 {document.file_name} ({document.size} bytes): {_saved_path(document, archive)}"
+        )
     if message.photo is not None:
         lines.append("   🖼 photo")
     for row in message.buttons:
@@ -38,29 +65,82 @@ def _show(message: ChatMessage, *, edited: bool) -> str:
 
 
 class _Printer:
-    """Prints the bot's new and edited messages of the current user's chat."""
+    """Prints the bot's new and edited messages of the current user's chat. Messages are
+    remembered by chat and id (ids repeat across chats), with everything that shows: the
+    text, the buttons' labels, deletion."""
 
-    def __init__(self) -> None:
-        self.seen: dict[int, tuple[str | None, bool, int]] = {}
+    def __init__(self, archive: ChatArchive | None = None) -> None:
+        self.seen: dict[tuple[int, int], tuple[Any, ...]] = {}
+        self.archive = archive
+
+    def remember(self, user: ScriptedUser) -> None:
+        """Take what is in the chat already as seen (history from before a restart)."""
+        for message in user.bot_messages(include_deleted=True):
+            self.seen[(message.chat_id, message.message_id)] = _version(message)
 
     def flush(self, user: ScriptedUser) -> None:
         for message in user.bot_messages(include_deleted=True):
-            version = (message.html, message.deleted, len(message.buttons))
-            before = self.seen.get(message.message_id)
+            key = (message.chat_id, message.message_id)
+            version = _version(message)
+            before = self.seen.get(key)
             if before == version:
                 continue
-            self.seen[message.message_id] = version
+            self.seen[key] = version
             if message.deleted:
                 if before is not None:
                     print(f"🤖 (message {message.message_id} deleted)")
                 continue
-            print(_show(message, edited=before is not None), flush=True)
+            print(_show(message, edited=before is not None, archive=self.archive), flush=True)
+
+
+def _version(message: ChatMessage) -> tuple[Any, ...]:
+    labels = tuple(tuple(row) for row in message.buttons)
+    return (
+        message.html,
+        message.deleted,
+        labels,
+        message.reply_keyboard and str(message.reply_keyboard),
+    )
 
 
 def _new_user(emulator: BotApiEmulator, user_id: int) -> ScriptedUser:
+    first_name = next((p.first_name for p in PERSONAS if p.user_id == user_id), "沙盒用户")
     return emulator.user(
-        user_id, first_name="沙盒用户", language_code="zh-hans", phone_number=SANDBOX_PHONE
+        user_id, first_name=first_name, language_code="zh-hans", phone_number=phone_of(user_id)
     )
+
+
+def _loose(label: str) -> str:
+    """A label without emoji, symbols, punctuation and spaces, case-folded."""
+    kept = (ch for ch in label if unicodedata.category(ch)[0] in "LN")
+    return re.sub(r"\s+", "", "".join(kept)).casefold()
+
+
+def visible_labels(user: ScriptedUser) -> list[str]:
+    labels = [label for m in reversed(user.bot_messages()) for row in m.buttons for label in row]
+    labels += [label for row in user.reply_keyboard or [] for label in row]
+    return list(dict.fromkeys(labels))
+
+
+def match_label(wanted: str, labels: list[str]) -> str:
+    """The visible label meant by `wanted`: exact, then without emoji, then a unique prefix,
+    then a unique part. ValueError when none or several fit."""
+    if wanted in labels:
+        return wanted
+    loose = _loose(wanted)
+    if not loose:
+        raise ValueError(f"no button {wanted!r}")
+    for test in (
+        lambda label: _loose(label) == loose,
+        lambda label: _loose(label).startswith(loose),
+        lambda label: loose in _loose(label),
+    ):
+        found = [label for label in labels if test(label)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise ValueError(f"{wanted!r} fits several buttons: {', '.join(found)}")
+    raise ValueError(f"no button {wanted!r}; buttons: {', '.join(labels) or 'none'}")
 
 
 def _read_file(raw: str) -> bytes:
@@ -69,11 +149,12 @@ def _read_file(raw: str) -> bytes:
 
 async def _act(user: ScriptedUser, line: str) -> None:
     if line.startswith("!press "):
-        answer = await user.press(line[len("!press ") :].strip())
+        label = match_label(line[len("!press ") :].strip(), visible_labels(user))
+        answer = await user.press(label)
         if getattr(answer, "text", None):
             print(f"🔔 {answer.text}", flush=True)
     elif line == "!contact":
-        await user.share_contact(user.phone_number or SANDBOX_PHONE, own=True)
+        await user.share_contact(user.phone_number or phone_of(user.user_id), own=True)
     elif line.startswith("!upload "):
         raw = line[len("!upload ") :].strip()
         data = await asyncio.to_thread(_read_file, raw)
@@ -99,10 +180,11 @@ def _stdin_lines() -> asyncio.Queue[str]:
     return lines
 
 
-async def terminal_chat(emulator: BotApiEmulator) -> None:
+async def terminal_chat(emulator: BotApiEmulator, archive: ChatArchive | None = None) -> None:
     lines = _stdin_lines()
     user = _new_user(emulator, SANDBOX_USER_ID)
-    printer = _Printer()
+    printer = _Printer(archive)
+    printer.remember(user)
     print(__doc__)
     print(f"You are Telegram user {user.user_id}. Type /start.", flush=True)
 
@@ -125,6 +207,7 @@ async def terminal_chat(emulator: BotApiEmulator) -> None:
                 continue
             if line.startswith("!user "):
                 user = _new_user(emulator, int(line.split()[1]))
+                printer.remember(user)
                 print(f"You are now Telegram user {user.user_id}.", flush=True)
                 continue
             try:
