@@ -16,6 +16,7 @@ from aiogram.types import LinkPreviewOptions
 
 from bot.config import Settings
 from bot.errors import build_error_router
+from bot.metrics import MetricsMiddleware
 from bot.middlewares import DbSessionMiddleware, UserLockMiddleware
 from bot.services import Services
 from bot.unit import DeferSends
@@ -68,6 +69,7 @@ def build_dispatcher(
         events_isolation=isolation or build_isolation(services.settings),
         disable_fsm=True,
     )
+    dp.update.outer_middleware(MetricsMiddleware())
     for middleware in outermost:
         dp.update.outer_middleware(middleware)
     dp.update.outer_middleware(

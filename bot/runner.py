@@ -14,6 +14,7 @@ from bot.fsm_storage import SqlStorage
 from bot.keys import load_cipher
 from bot.logs import setup_logging
 from bot.menus import set_default_menus
+from bot.ops import background_probes, ops_routes, start_ops_server
 from bot.polling import run_polling
 from bot.services import Services
 from storage.db import Database
@@ -63,12 +64,25 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
 
         await remember(services.db, bot, services.clock)
     background = await scheduler_runtime.start(services, bot)
+    settings = services.settings
+    probes = background_probes(background)
+    ops_server = None
     try:
-        if services.settings.webhook_url:
+        if settings.webhook_url:
             from bot.webhook import run_webhook
 
-            await run_webhook(dp, bot, services, allowed_updates=dp.resolve_used_update_types())
+            await run_webhook(
+                dp,
+                bot,
+                services,
+                allowed_updates=dp.resolve_used_update_types(),
+                extra_routes=lambda app: app.add_routes(ops_routes(services, probes)),
+            )
         else:
+            if settings.ops_port is not None:
+                ops_server = await start_ops_server(
+                    settings.ops_host, settings.ops_port, services, probes
+                )
             await run_polling(
                 dp,
                 bot,
@@ -80,6 +94,8 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
                 drain_timeout=services.settings.shutdown_grace_seconds,
             )
     finally:
+        if ops_server is not None:
+            await ops_server.cleanup()
         await scheduler_runtime.stop(background)
         await bot.session.close()
 
@@ -122,6 +138,6 @@ async def run_sandbox(settings: Settings, services: Services) -> None:
 
 def run(settings: Settings | None = None) -> None:
     settings = settings or Settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_async(settings))

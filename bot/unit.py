@@ -57,6 +57,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.orm import ORMExecuteState
 
+from bot import metrics
 from storage.models import UpdateLog
 from storage.upsert import dialect_insert
 
@@ -216,8 +217,11 @@ async def send_call(
     try:
         for attempt in range(1, NETWORK_RETRIES + 2):
             try:
-                return True, await bot(method)
+                result = await bot(method)
+                metrics.record_sent()
+                return True, result
             except TelegramRetryAfter as exc:
+                metrics.record_429()
                 if exc.retry_after > max_wait or attempt > NETWORK_RETRIES:
                     raise SendLater(exc.retry_after) from exc
                 log.info("Telegram asked to wait %ss before a reply", exc.retry_after)
@@ -227,6 +231,7 @@ async def send_call(
                     raise SendLater(5.0 * attempt) from exc
                 await asyncio.sleep(0.5 * attempt)
             except TelegramForbiddenError:
+                metrics.record_403()
                 log.info("chat %s blocked the bot; reply dropped", chat_id)
                 return False, None
             except TelegramBadRequest as exc:

@@ -49,6 +49,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import scheduler.renderers  # noqa: F401 - registers the reminder renderers
+from bot import metrics
 from bot.i18n import Translator, normalize_locale
 from bot.notices import Rendered, render
 from bot.services import Services
@@ -499,11 +500,13 @@ class OutboxSender:
             message_id = await self._call(item, rendered)
         except TelegramRetryAfter as exc:
             # Counts against the rate; the chat is tried first again.
+            metrics.record_429()
             await self.limiter.release(slot, item.chat_id, count_chat=False)
             log.warning("Telegram asked to wait %s s (row %s)", exc.retry_after, row.id)
             await self.limiter.hold(exc.retry_after)
             return False
         except TelegramForbiddenError:
+            metrics.record_403()
             await self._done(item, slot)
             await self._blocked(item)
             return True
@@ -519,6 +522,7 @@ class OutboxSender:
             await self._done(item, slot)
             raise
         await self._done(item, slot)
+        metrics.record_sent()
         await self._finish(
             row,
             "sent",
