@@ -8,7 +8,10 @@ bot is killed three times, each at a moment the emulator holds for it:
 - after a batch was fetched and stored, while the getUpdates that confirms it is on its way;
 - after an update's changes were committed, while its reply (a sendMessage) is on its way.
 Each time the bot is started again on the same database. One user first walks the same steps
-alone, with no kill: their transcript is what every user's must be.
+alone, with no kill: their transcript is what every user's must be: no step lost, none answered
+as another step's input. A message Telegram accepted in the instant before a kill, before the
+bot recorded it as sent, goes out again after the restart (Telegram has no idempotency key):
+such repeats are counted and reported, never taken for an answer.
 """
 
 from __future__ import annotations
@@ -126,6 +129,18 @@ def transcript(emulator: BotApiEmulator, chat_id: int) -> list[str]:
         text = str(call.params.get("text", ""))
         out.append(f"{call.method}:{re.sub(r'[A-Za-z0-9*+_]', '', text)}")
     return out
+
+
+def without_repeats(calls: list[str]) -> tuple[list[str], int]:
+    """The transcript with a message sent twice in a row counted once, and how many were."""
+    out: list[str] = []
+    repeats = 0
+    for call in calls:
+        if out and call == out[-1] and call.startswith("sendMessage:"):
+            repeats += 1
+            continue
+        out.append(call)
+    return out, repeats
 
 
 Step = Callable[[], Awaitable[None]]
@@ -310,8 +325,15 @@ async def run_scenario(emulator: BotApiEmulator, bot: BotProcess) -> None:
         print(bot.log())
         raise
     await asyncio.sleep(2.0)  # anything answered twice would show by now
+    repeated = 0
     for user in users:
-        assert transcript(emulator, user.chat_id) == expected, (user.user_id, bot.log())
+        seen, again = without_repeats(transcript(emulator, user.chat_id))
+        assert seen == expected, (user.user_id, bot.log())
+        repeated += again
+    # A reply Telegram accepted just before a kill, whose sending was not yet recorded, goes
+    # out again after the restart: the only repeat there can be, counted here and reported.
+    print(f"messages repeated after the kills: {repeated}")
+    assert repeated <= 3 * USERS
     assert bot.starts == 4
 
 
