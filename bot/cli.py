@@ -36,11 +36,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import cli_backup, cli_keys, cli_offices
 from bot.config import Settings
 from bot.keys import load_cipher
+from reference.importer import ImportFailed, Kind, Table, import_table, infer_kind, read_file
 from storage import migrate
 from storage.backup import BackupError
 from storage.crypto import KeyConfigError
 from storage.db import Database
-from storage.importer import ImportFailed, Kind, Table, import_table, infer_kind, read_file
 from storage.models import Base, City
 from workflow.clock import SystemClock
 from workflow.context import Ctx
@@ -286,7 +286,7 @@ def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _demo(settings: Settings) -> int:
-    from storage import demo_data
+    from reference import demo_data
 
     db = await _open(settings)
     try:

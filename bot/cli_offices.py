@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import LOCALES, Translator
+from reference.importer import Kind
 from storage import migrate
 from storage.db import Database
-from storage.importer import Kind
 from workflow import reference_lists
 
 T = TypeVar("T")

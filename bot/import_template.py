@@ -21,8 +21,8 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator
-from storage.importer import Kind
-from storage.importer.columns import COLUMNS, PERSONNEL, PROGRAMS, SUPERVISORS, choice_names
+from reference.importer import Kind
+from reference.importer.columns import COLUMNS, PERSONNEL, PROGRAMS, SUPERVISORS, choice_names
 from workflow import reference_lists
 from workflow.enums import BaseKind
 

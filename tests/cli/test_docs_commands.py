@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from storage.importer import Kind
-from storage.importer.errors import NAME_HINTS
+from reference.importer import Kind
+from reference.importer.errors import NAME_HINTS
 from tests.cli.conftest import Zhupei
 
 ROOT = Path(__file__).resolve().parents[2]

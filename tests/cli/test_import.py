@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from storage.importer import ImportFailed, Kind, Table, import_table
+from reference.importer import ImportFailed, Kind, Table, import_table
 from storage.models import Base, Batch, BatchPersonnelType, City, Plan, Specialty
 from tests.cli.conftest import Zhupei, in_db
 from workflow.enums import BaseKind, PersonnelType, PlanStatus, Program, Supervisor

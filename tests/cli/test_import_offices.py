@@ -10,8 +10,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from bot.config import Settings
-from storage.importer import Kind
-from storage.importer.columns import COLUMNS
+from reference.importer import Kind
+from reference.importer.columns import COLUMNS
 from storage.models import Base, City, Plan, Specialty
 from tests.cli.conftest import Zhupei, in_db
 from tests.cli.test_import import BATCH, HEADERS, ROWS, counts, write, write_kind

@@ -20,11 +20,11 @@ Times in files are Asia/Shanghai wall-clock (an explicit offset is honoured) and
 UTC. A date without a time means the start of that day for a start, and 23:59:59 for an end.
 """
 
-from storage.importer.columns import infer_kind
-from storage.importer.errors import ImportFailed, ImportResult, Kind, RowError
-from storage.importer.kinds import import_file, import_table
-from storage.importer.reading import Table, read_file
-from storage.importer.rows import parse_moment
+from reference.importer.columns import infer_kind
+from reference.importer.errors import ImportFailed, ImportResult, Kind, RowError
+from reference.importer.kinds import import_file, import_table
+from reference.importer.reading import Table, read_file
+from reference.importer.rows import parse_moment
 
 __all__ = [
     "ImportFailed",

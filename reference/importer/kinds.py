@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.importer.columns import (
+from reference.importer.columns import (
     PERIOD_ZH,
     PROGRAMS,
     SUPERVISORS,
@@ -17,7 +17,7 @@ from storage.importer.columns import (
     infer_kind,
     map_headers,
 )
-from storage.importer.errors import (
+from reference.importer.errors import (
     KIND_OF_BASE_ZH,
     PROGRAM_ZH,
     ImportFailed,
@@ -26,8 +26,8 @@ from storage.importer.errors import (
     RowError,
     fail,
 )
-from storage.importer.reading import Table, read_file
-from storage.importer.rows import Row, check_lost_zeros, parse_rows
+from reference.importer.reading import Table, read_file
+from reference.importer.rows import Row, check_lost_zeros, parse_rows
 from storage.models import (
     Application,
     AuditLog,

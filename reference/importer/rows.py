@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from storage.importer.columns import (
+from reference.importer.columns import (
     COLUMNS,
     LIST_SEPARATORS,
     PERSONNEL,
@@ -16,8 +16,8 @@ from storage.importer.columns import (
     column_params,
     value_key,
 )
-from storage.importer.errors import SHANGHAI, Kind, RowError
-from storage.importer.reading import Table, clean_cell, is_blank
+from reference.importer.errors import SHANGHAI, Kind, RowError
+from reference.importer.reading import Table, clean_cell, is_blank
 from workflow.enums import PersonnelType
 
 # --- one row ---------------------------------------------------------------------------------

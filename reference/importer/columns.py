@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.importer.errors import NAME_HINTS, Kind, RowError, fail
-from storage.importer.reading import Table
+from reference.importer.errors import NAME_HINTS, Kind, RowError, fail
+from reference.importer.reading import Table
 from workflow.enums import PersonnelType, Program, Supervisor
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage.importer.errors import fail
+from reference.importer.errors import fail
 
 # --- reading files ---------------------------------------------------------------------------
 
@@ -114,7 +114,7 @@ HEADER_SEARCH_ROWS = 10
 def _header_at(rows: list[tuple[int, list[Any]]]) -> int:
     """The index of the header: the first of the top rows that names two known columns (rows
     above it are a title or notes), else the first row."""
-    from storage.importer.columns import known_header
+    from reference.importer.columns import known_header
 
     for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         named = [c for c in cells if isinstance(c, str) and known_header(c)]
