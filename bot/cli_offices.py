@@ -44,7 +44,9 @@ async def _read(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]
 # --- zhupei list -----------------------------------------------------------------------------
 
 
-async def list_lines(session: AsyncSession, what: str, search: str | None, i18n: Translator):
+async def list_lines(
+    session: AsyncSession, what: str, search: str | None, i18n: Translator
+) -> list[str]:
     """The header line and one tab-separated line per code."""
     lines: list[str] = [i18n(f"offices.list.{what}")]
     if what == "cities":

@@ -27,8 +27,9 @@ def _fold(text: str) -> str:
 
 
 def matches(search: str | None, *texts: str | None) -> bool:
-    """Whether `search` is part of a code or a name, or of a name's pinyin (full or initials:
-    "zhongshan" and "zs" both find 中山)."""
+    """Whether `search` is part of a code or a name, or its pinyin from the start of a syllable
+    ("shan" and "zhongshan" find 中山大学…), or the initials the name begins with ("zs" finds
+    中山市, not 广州市)."""
     if not search:
         return True
     wanted = _fold(search)
@@ -38,7 +39,9 @@ def matches(search: str | None, *texts: str | None) -> bool:
         if wanted in _fold(text):
             return True
         syllables = lazy_pinyin(text, style=Style.NORMAL, errors="ignore")
-        if wanted in "".join(syllables) or wanted in "".join(s[:1] for s in syllables):
+        if "".join(s[:1] for s in syllables).startswith(wanted):
+            return True
+        if any("".join(syllables[i:]).startswith(wanted) for i in range(len(syllables))):
             return True
     return False
 
