@@ -180,10 +180,6 @@ def _save(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
-def _when(i18n: Translator, value: datetime | None) -> datetime | None:
-    return local_time(i18n, value)
-
-
 def applications_xlsx(
     rows: Sequence[AppRow],
     i18n: Translator,
@@ -211,12 +207,12 @@ def applications_xlsx(
                 r.site_name,
                 i18n("common.yes") if r.accept_reassignment else i18n("common.no"),
                 plain(i18n.label("status", r.status)),
-                _when(i18n, r.submitted_at),
+                local_time(i18n, r.submitted_at),
                 i18n("common.yes") if r.sent_at else i18n("common.no"),
-                _when(i18n, r.sent_at),
-                _when(i18n, r.confirmed_at),
+                local_time(i18n, r.sent_at),
+                local_time(i18n, r.confirmed_at),
                 i18n(f"staff.lbl.checkin.{r.checkin}") if r.checkin else None,
-                _when(i18n, r.checkin_at),
+                local_time(i18n, r.checkin_at),
                 r.not_admitted_reason,
             ]
         )
