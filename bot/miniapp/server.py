@@ -34,11 +34,16 @@ STATIC = Path(__file__).with_name("static")
 PREFIX = "/app"
 API = f"{PREFIX}/api"
 # Feature modules under bot/miniapp/ with a `routes()` function.
-FEATURES: tuple[str, ...] = ()
+FEATURES: tuple[str, ...] = ("profile_api", "bases_api")
 # The pages each role is offered on the start page: (page file, locale key of its title).
-PAGES: dict[Role, tuple[tuple[str, str], ...]] = {}
+PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
+    Role.TRAINEE: (
+        ("profile.html", "miniapp.profile.title"),
+        ("bases.html", "miniapp.bases.title"),
+    ),
+}
 # Locale families the pages need for their labels and messages.
-TEXT_PREFIXES = ("miniapp.", "label.", "problem.", "common.")
+TEXT_PREFIXES = ("miniapp.", "label.", "problem.", "common.", "trainee.profile.", "trainee.apply.")
 
 T = TypeVar("T")
 
@@ -62,6 +67,7 @@ def refusal(caller: Caller, error: DomainError) -> web.HTTPException:
         error.code,
         caller.i18n.error(error.code, error.params),
         field=error.params.get("field"),
+        record=error.params.get("record"),
     )
 
 
