@@ -14,6 +14,9 @@ from aiohttp import web
 from bot.miniapp.server import add_miniapp_routes
 from tests.harness import BotHarness
 from tests.miniapp_support import fragment, sign_init_data
+from tests.trainee.conftest import fast_hashing, trainee, world
+
+__all__ = ["fast_hashing", "trainee", "world"]  # the trainee journey's fixtures, shared
 
 
 @dataclass
