@@ -167,3 +167,14 @@ def add_miniapp_routes(
     app.router.add_get(PREFIX, _to_start)
     app.router.add_get(f"{PREFIX}/", _page)
     app.router.add_get(PREFIX + "/{page:[A-Za-z0-9_.-]+}", _page)
+
+
+def mount_when_configured(services: Services) -> Callable[[web.Application], None]:
+    """Mounts the Mini App on the bot's own server (beside the webhook, or on the ops server)
+    when MINIAPP_URL is set; otherwise leaves the application as it is."""
+
+    def mount(app: web.Application) -> None:
+        if services.settings.miniapp_url:
+            add_miniapp_routes(app, services)
+
+    return mount
