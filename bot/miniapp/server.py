@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,8 @@ from bot.services import Services
 from workflow.context import Ctx
 from workflow.enums import Role
 from workflow.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 PREFIX = "/app"
@@ -92,6 +95,12 @@ async def api(request: web.Request, work: Callable[[Ctx, Caller], Awaitable[T]])
         result, kept = await services.db.run(unit)
     except DomainError as exc:
         raise refusal(caller, exc) from None
+    except Exception:
+        log.exception("a Mini App request failed: %s %s", request.method, request.path)
+        body = {"error": "unexpected", "message": caller.i18n("miniapp.unexpected")}
+        raise web.HTTPInternalServerError(
+            text=json.dumps(body, ensure_ascii=False), content_type="application/json"
+        ) from None
     if kept is not None:
         raise refusal(caller, kept)
     return result  # type: ignore[return-value]
