@@ -23,6 +23,8 @@ from bot.fsm_storage import SqlStorage
 from bot.i18n import Translator
 from bot.logs import RedactingFormatter
 from bot.menus import set_chat_menu, set_default_menus
+from bot.miniapp.links import miniapp_base
+from bot.miniapp.server import add_miniapp_routes
 from bot.polling import DurablePolling
 from bot.services import Services
 from bot.webchat import routes
@@ -113,7 +115,7 @@ async def run_web_sandbox(settings: Settings, services: Services) -> None:
     bot = build_bot(SANDBOX_TOKEN, api_url)
     dp = build_dispatcher(services)
     ProcessedTracker(emulator).install(dp)
-    await set_default_menus(bot)
+    await set_default_menus(bot, miniapp_base(settings))
     sandbox = Sandbox(emulator, services, clock, hub)
     polling = DurablePolling(
         dp,
@@ -147,9 +149,9 @@ async def run_web_sandbox(settings: Settings, services: Services) -> None:
             background.sender.wake()  # rows that waited for the demo time may be due now
 
         sandbox.wake_sender, sandbox.sweep = background.sender.wake, sweep_now
-        web_runner = await routes.serve(
-            routes.build_app(sandbox, logs), settings.sandbox_host, settings.sandbox_web_port
-        )
+        web_app = routes.build_app(sandbox, logs)
+        add_miniapp_routes(web_app, services, bot_token=SANDBOX_TOKEN)
+        web_runner = await routes.serve(web_app, settings.sandbox_host, settings.sandbox_web_port)
         port = routes.bound_port(web_runner)
         if port != settings.sandbox_web_port and settings.sandbox_web_port:
             print(f"Sandbox: port {settings.sandbox_web_port} is taken, using {port}.")
