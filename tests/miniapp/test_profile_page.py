@@ -11,7 +11,9 @@ from tests.factories import make_trainee
 from tests.harness import BotHarness
 from tests.miniapp.conftest import MiniApp
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+# Written by every run; the README's copies in docs/img are taken from here.
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "miniapp"
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
 class Counted:
