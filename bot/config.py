@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     sandbox_web_port: int = 8080
     sandbox_terminal: bool = False
 
+    # The Mini App (bot/miniapp/): its public https base, e.g. https://bot.example.org/app/ (the
+    # bot's own server serves /app/). Its buttons are shown only when it is set, or in the
+    # sandbox. Init data older than this many hours is refused.
+    miniapp_url: str | None = None
+    miniapp_auth_max_age_hours: float = 24.0
+
     @property
     def sandbox(self) -> bool:
         return self.bot_token is None or not self.bot_token.get_secret_value()

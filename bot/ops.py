@@ -141,11 +141,18 @@ def ops_app(services: Services, probes: Mapping[str, Probe] | None = None) -> we
 
 
 async def start_ops_server(
-    host: str, port: int, services: Services, probes: Mapping[str, Probe] | None = None
+    host: str,
+    port: int,
+    services: Services,
+    probes: Mapping[str, Probe] | None = None,
+    extra_routes: Callable[[web.Application], None] | None = None,
 ) -> web.AppRunner:
-    """Serve /healthz and /metrics until `await runner.cleanup()`; port 0 picks a free one
-    (`runner.addresses`)."""
-    runner = web.AppRunner(ops_app(services, probes), access_log=None)
+    """Serve /healthz and /metrics (and `extra_routes`, such as the Mini App) until
+    `await runner.cleanup()`; port 0 picks a free one (`runner.addresses`)."""
+    app = ops_app(services, probes)
+    if extra_routes is not None:
+        extra_routes(app)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("health and metrics on http://%s:%s/healthz and /metrics", host, port)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from aiogram import Bot, Dispatcher
+from aiohttp import web
 
 from bot.app import build_bot, build_dispatcher
 from bot.config import Settings
@@ -14,6 +15,7 @@ from bot.fsm_storage import SqlStorage
 from bot.keys import load_cipher
 from bot.logs import setup_logging
 from bot.menus import set_default_menus
+from bot.miniapp.server import add_miniapp_routes
 from bot.ops import background_probes, ops_routes, start_ops_server
 from bot.polling import run_polling
 from bot.services import Services
@@ -67,6 +69,15 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
     settings = services.settings
     probes = background_probes(background)
     ops_server = None
+
+    def miniapp(app: web.Application) -> None:
+        if settings.miniapp_url:  # served on the bot's own server, behind MINIAPP_URL
+            add_miniapp_routes(app, services)
+
+    def webhook_routes(app: web.Application) -> None:
+        app.add_routes(ops_routes(services, probes))
+        miniapp(app)
+
     try:
         if settings.webhook_url:
             from bot.webhook import run_webhook
@@ -76,12 +87,18 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
                 bot,
                 services,
                 allowed_updates=dp.resolve_used_update_types(),
-                extra_routes=lambda app: app.add_routes(ops_routes(services, probes)),
+                extra_routes=webhook_routes,
             )
         else:
+            if settings.miniapp_url and settings.ops_port is None:
+                log.warning("MINIAPP_URL is set but OPS_PORT is not: the Mini App is not served")
             if settings.ops_port is not None:
                 ops_server = await start_ops_server(
-                    settings.ops_host, settings.ops_port, services, probes
+                    settings.ops_host,
+                    settings.ops_port,
+                    services,
+                    probes,
+                    extra_routes=miniapp,
                 )
             await run_polling(
                 dp,

@@ -23,6 +23,7 @@ from bot.fsm_storage import SqlStorage
 from bot.i18n import Translator
 from bot.logs import RedactingFormatter
 from bot.menus import set_chat_menu, set_default_menus
+from bot.miniapp.server import add_miniapp_routes
 from bot.polling import DurablePolling
 from bot.services import Services
 from bot.webchat import routes
@@ -147,9 +148,9 @@ async def run_web_sandbox(settings: Settings, services: Services) -> None:
             background.sender.wake()  # rows that waited for the demo time may be due now
 
         sandbox.wake_sender, sandbox.sweep = background.sender.wake, sweep_now
-        web_runner = await routes.serve(
-            routes.build_app(sandbox, logs), settings.sandbox_host, settings.sandbox_web_port
-        )
+        web_app = routes.build_app(sandbox, logs)
+        add_miniapp_routes(web_app, services, bot_token=SANDBOX_TOKEN)
+        web_runner = await routes.serve(web_app, settings.sandbox_host, settings.sandbox_web_port)
         port = routes.bound_port(web_runner)
         if port != settings.sandbox_web_port and settings.sandbox_web_port:
             print(f"Sandbox: port {settings.sandbox_web_port} is taken, using {port}.")

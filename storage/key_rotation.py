@@ -30,6 +30,7 @@ from storage.db import Database
 from storage.models import (
     FsmRecord,
     InboxUpdate,
+    MiniAppDraft,
     PhoneVerification,
     TraineeProfile,
     UpdateLog,
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 INBOX_FIELD = "inbox_update"  # bot.polling seals the stored updates under this field
 REPLIES_FIELD = "update_replies"  # bot.unit seals the replies an update still owes
+DRAFT_FIELD = "miniapp_draft"  # workflow.drafts seals the Mini App's unsaved forms
 # Dialog state keys holding a sealed value (handlers.trainee.ui.seal), and their field.
 FSM_SEALED = {"id_enc": "fsm:id_number", "phone_enc": "fsm:phone"}
 MAX_PASSES = 5
@@ -93,6 +95,12 @@ def _resealed_replies(cipher: FieldCipher, row: Any) -> dict[str, Any] | None:
     if row.replies_enc is None or cipher.is_current(row.replies_enc):
         return None
     return {"replies_enc": cipher.reseal(REPLIES_FIELD, row.replies_enc)}
+
+
+def _resealed_draft(cipher: FieldCipher, row: Any) -> dict[str, Any] | None:
+    if cipher.is_current(row.payload_enc):
+        return None
+    return {"payload_enc": cipher.reseal(DRAFT_FIELD, row.payload_enc)}
 
 
 def _sealed_value(text: Any) -> bytes | None:
@@ -151,6 +159,7 @@ SPECS = (
         _resealed_replies,
     ),
     _Spec("fsm_record", _table(FsmRecord), "key", ("key", "data"), _resealed_fsm),
+    _Spec("miniapp_draft", _table(MiniAppDraft), "id", ("id", "payload_enc"), _resealed_draft),
 )
 
 

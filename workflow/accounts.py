@@ -202,6 +202,13 @@ async def account_of_tg(ctx: Ctx, tg_user_id: int) -> Account | None:
     )
 
 
+async def chat_locale(ctx: Ctx, tg_user_id: int) -> str | None:
+    """The language the Telegram user chose with /language, if any."""
+    return await ctx.session.scalar(
+        select(TelegramUser.locale).where(TelegramUser.id == tg_user_id)
+    )
+
+
 # --- login and throttling -------------------------------------------------------------------
 
 

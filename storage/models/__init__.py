@@ -14,6 +14,7 @@ from storage.models.bot_info import BotInfo
 from storage.models.changes import ChangeRequest
 from storage.models.fsm import FsmRecord
 from storage.models.inbox import InboxUpdate, UpdateLog
+from storage.models.miniapp import MiniAppDraft
 from storage.models.outbox import OutboxMessage
 from storage.models.profile import EducationRecord, TraineeProfile, WorkRecord
 from storage.models.reference import Base, Batch, BatchPersonnelType, City, Plan, Specialty
@@ -42,6 +43,7 @@ __all__ = [
     "InboxUpdate",
     "Invitation",
     "LoginThrottle",
+    "MiniAppDraft",
     "OutboxMessage",
     "PhoneVerification",
     "Plan",
