@@ -34,7 +34,7 @@ STATIC = Path(__file__).with_name("static")
 PREFIX = "/app"
 API = f"{PREFIX}/api"
 # Feature modules under bot/miniapp/ with a `routes()` function.
-FEATURES: tuple[str, ...] = ()
+FEATURES: tuple[str, ...] = ("staff_api",)
 # The pages each role is offered on the start page: (page file, locale key of its title).
 PAGES: dict[Role, tuple[tuple[str, str], ...]] = {}
 # Locale families the pages need for their labels and messages.
