@@ -8,7 +8,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.config import Settings
 from bot.i18n import Translator
+from bot.miniapp.links import miniapp_button
+from bot.services import Services
 from handlers.staff import changes, handover, plans, stats, team, years
 from handlers.staff.common import Env, Event, MenuCb, button, make_env, reply
 from handlers.staff.lists import YEARS, show_list
@@ -47,7 +50,9 @@ SECTIONS: dict[Role, tuple[str, ...]] = {
 }
 
 
-async def show_menu(env: Env, event: Event) -> None:
+async def show_menu(env: Env, event: Event, settings: Settings | None = None) -> None:
+    """The role's sections; with the Mini App offered (`settings`), a button opening the
+    workbench, where the same queues are tables."""
     role = env.actor.role
     scope = await queues.scope_label(env.ctx, env.actor)
     text = env.t(f"menu.title.{role.value}", scope=scope or "—")
@@ -56,6 +61,9 @@ async def show_menu(env: Env, event: Event) -> None:
     for section in SECTIONS[role]:
         kb.button(text=env.t(f"menu.item.{section}"), callback_data=MenuCb(section=section))
     kb.adjust(2)
+    web = settings and miniapp_button(settings, env.i18n("miniapp_staff.open"), "staff.html")
+    if web:
+        kb.row(web)
     kb.row(button(env.i18n("common.cancel"), "cancel"))
     await reply(event, text, kb.as_markup())
 
@@ -99,9 +107,10 @@ def build_router() -> Router:
         i18n: Translator,
         state: FSMContext,
         bot: Bot,
+        services: Services,
     ) -> None:
         env = await make_env(ctx, actor, i18n, state, bot)
-        await show_menu(env, message)
+        await show_menu(env, message, services.settings)
 
     @router.callback_query(MenuCb.filter())
     async def on_menu(
@@ -112,10 +121,11 @@ def build_router() -> Router:
         i18n: Translator,
         state: FSMContext,
         bot: Bot,
+        services: Services,
     ) -> None:
         env = await make_env(ctx, actor, i18n, state, bot)
         if callback_data.section == "home":
-            await show_menu(env, query)
+            await show_menu(env, query, services.settings)
         else:
             await open_section(env, query, callback_data.section)
 
