@@ -4,7 +4,13 @@ chat of each staff or trainee account, in the user's language."""
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    MenuButtonWebApp,
+    WebAppInfo,
+)
 
 from bot.i18n import LOCALES, Translator
 from workflow.enums import Role
@@ -90,8 +96,16 @@ def commands_for(role: Role | None, i18n: Translator) -> list[BotCommand]:
     ]
 
 
-async def set_default_menus(bot: Bot) -> None:
-    """The guest menu: zh-CN for everybody, English for English-language Telegram clients."""
+async def set_default_menus(bot: Bot, miniapp_url: str | None = None) -> None:
+    """The guest menu: zh-CN for everybody, English for English-language Telegram clients; with
+    the Mini App, the chat's menu button opens it (its start page offers what the account's
+    role can do there; an unbound user is told to register or log in)."""
+    if miniapp_url:
+        await bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp(
+                text=Translator("zh-CN")("miniapp.menu_button"), web_app=WebAppInfo(url=miniapp_url)
+            )
+        )
     await bot.set_my_commands(
         commands_for(None, Translator("zh-CN")), scope=BotCommandScopeDefault()
     )

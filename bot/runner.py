@@ -15,6 +15,7 @@ from bot.fsm_storage import SqlStorage
 from bot.keys import load_cipher
 from bot.logs import setup_logging
 from bot.menus import set_default_menus
+from bot.miniapp.links import miniapp_base
 from bot.miniapp.server import add_miniapp_routes
 from bot.ops import background_probes, ops_routes, start_ops_server
 from bot.polling import run_polling
@@ -60,7 +61,7 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
     """Everything a running bot does: menus, the scheduler, and polling until stopped."""
     from scheduler import runtime as scheduler_runtime
 
-    await set_default_menus(bot)
+    await set_default_menus(bot, miniapp_base(services.settings))
     if not services.settings.sandbox:  # the command line prints links to this bot's username
         from bot.username import remember
 

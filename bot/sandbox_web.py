@@ -23,6 +23,7 @@ from bot.fsm_storage import SqlStorage
 from bot.i18n import Translator
 from bot.logs import RedactingFormatter
 from bot.menus import set_chat_menu, set_default_menus
+from bot.miniapp.links import miniapp_base
 from bot.miniapp.server import add_miniapp_routes
 from bot.polling import DurablePolling
 from bot.services import Services
@@ -114,7 +115,7 @@ async def run_web_sandbox(settings: Settings, services: Services) -> None:
     bot = build_bot(SANDBOX_TOKEN, api_url)
     dp = build_dispatcher(services)
     ProcessedTracker(emulator).install(dp)
-    await set_default_menus(bot)
+    await set_default_menus(bot, miniapp_base(settings))
     sandbox = Sandbox(emulator, services, clock, hub)
     polling = DurablePolling(
         dp,

@@ -15,9 +15,7 @@ from workflow.context import Ctx
 from workflow.errors import DomainError
 
 FIELD = "miniapp_draft"  # the cipher's field (storage.key_rotation.DRAFT_FIELD)
-FORMS = frozenset(
-    {"profile.basic", "profile.contact", "profile.education", "profile.work", "apply.base"}
-)
+FORMS = frozenset({"profile.basic", "profile.contact", "profile.education", "profile.work"})
 MAX_BYTES = 64 * 1024
 
 

@@ -27,3 +27,9 @@ def miniapp_button(settings: Settings, text: str, page: str) -> InlineKeyboardBu
     """A `web_app` inline button opening the page, or None when the Mini App is not offered."""
     url = miniapp_page_url(settings, page)
     return InlineKeyboardButton(text=text, web_app=WebAppInfo(url=url)) if url else None
+
+
+def miniapp_row(settings: Settings | None, text: str, page: str) -> list[InlineKeyboardButton]:
+    """A keyboard row with the page's button, or an empty row (left out) when not offered."""
+    button = miniapp_button(settings, text, page) if settings is not None else None
+    return [button] if button else []

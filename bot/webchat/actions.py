@@ -10,9 +10,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.emulator import BotApiEmulator, ChatMessage, ScriptedUser
 from bot.emulator.html import utf16_len
+from bot.emulator.webapp import launch_fragment, signed_init_data
 from bot.services import Services
 from bot.webchat.clock import DemoClock
 from bot.webchat.events import Hub
@@ -83,7 +85,30 @@ class Sandbox:
                 {"command": c.command, "description": c.description}
                 for c in self.emulator.visible_commands(persona.user_id, "zh-hans")
             ],
+            "menu_app": self._menu_app(chat.menu_button if chat else None),
         }
+
+    def _menu_app(self, button: dict[str, Any] | None) -> dict[str, str] | None:
+        """The chat's menu button when it opens a Mini App (the chat's own, or the default)."""
+        button = button or self.emulator.state.default_menu_button
+        if not button or button.get("type") != "web_app":
+            return None
+        return {"text": button.get("text", ""), "url": button.get("web_app", {}).get("url", "")}
+
+    def open_miniapp(self, key: str, url: str, language: str) -> str:
+        """The address the page opens a Mini App button at: the same page of the Mini App this
+        server serves, with init data signed by the emulator's token for the persona."""
+        persona = self.persona(key)
+        path = urlsplit(url).path
+        if not path.startswith("/app/"):
+            raise ActionError(f"not a page of the Mini App: {url}")
+        init_data = signed_init_data(
+            self.emulator.token,
+            persona.user_id,
+            first_name=persona.first_name,
+            language_code="en" if language == "en" else "zh-hans",
+        )
+        return path + launch_fragment(init_data)
 
     def meta_view(self, log_lines: list[dict[str, Any]]) -> dict[str, Any]:
         return {

@@ -91,6 +91,8 @@ def _inline_button(button: dict[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {"text": button["text"]}
     if "url" in button:
         shown["url"] = button["url"]
+    if "web_app" in button:
+        shown["web_app"] = button["web_app"].get("url", "")
     shown["pressable"] = "callback_data" in button
     return shown
 

@@ -88,6 +88,18 @@ async def act(request: web.Request) -> web.Response:
     return _answer(outcome)
 
 
+async def miniapp(request: web.Request) -> web.Response:
+    """Where a Mini App button (inline or the menu's) opens, signed for the persona."""
+    body = await _body(request)
+    try:
+        src = _sandbox(request).open_miniapp(
+            request.match_info["persona"], str(body.get("url", "")), str(body.get("lang", ""))
+        )
+    except ActionError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return web.json_response({"src": src})
+
+
 async def _upload(request: web.Request, sandbox: Sandbox, key: str) -> Outcome:
     reader = await request.multipart()
     part = await reader.next()
@@ -160,6 +172,7 @@ def build_app(sandbox: Sandbox, logs: LogBuffer) -> web.Application:
     app.router.add_get("/api/meta", meta)
     app.router.add_get("/api/chat/{persona}", chat)
     app.router.add_post("/api/chat/{persona}/{action}", act)
+    app.router.add_post("/api/miniapp/{persona}", miniapp)
     app.router.add_post("/api/clock/advance", advance)
     app.router.add_get("/api/file/{file_id}", file)
     app.router.add_get("/api/events", events)

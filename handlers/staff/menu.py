@@ -10,7 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.i18n import Translator
-from bot.miniapp.links import miniapp_button
+from bot.miniapp.links import miniapp_row
 from bot.services import Services
 from handlers.staff import changes, handover, plans, stats, team, years
 from handlers.staff.common import Env, Event, MenuCb, button, make_env, reply
@@ -61,9 +61,9 @@ async def show_menu(env: Env, event: Event, settings: Settings | None = None) ->
     for section in SECTIONS[role]:
         kb.button(text=env.t(f"menu.item.{section}"), callback_data=MenuCb(section=section))
     kb.adjust(2)
-    web = settings and miniapp_button(settings, env.i18n("miniapp_staff.open"), "staff.html")
+    web = miniapp_row(settings, env.i18n("miniapp_staff.open"), "staff.html")
     if web:
-        kb.row(web)
+        kb.row(*web)
     kb.row(button(env.i18n("common.cancel"), "cancel"))
     await reply(event, text, kb.as_markup())
 

@@ -11,8 +11,11 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.config import Settings
 from bot.i18n import Translator
 from bot.keyboards import nav_row, page_of, pager_row
+from bot.miniapp.links import miniapp_row
+from bot.services import Services
 from handlers.trainee import status as status_card
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb
 from handlers.trainee.states import ApplyInput
@@ -149,9 +152,15 @@ def _back(app: Application) -> ApplyCb:
 
 
 async def step_screen(
-    ctx: Ctx, actor: Actor, i18n: Translator, app: Application, page: int = 0
+    ctx: Ctx,
+    actor: Actor,
+    i18n: Translator,
+    app: Application,
+    page: int = 0,
+    settings: Settings | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The screen of the step the draft stands at, with the answers given so far."""
+    """The screen of the step the draft stands at, with the answers given so far; `settings`
+    offer the Mini App's base choice at the choice's steps."""
     n = await names(ctx, app)
     batch = n.batch
     if ApplicationStatus(app.status) is not ApplicationStatus.DRAFT:
@@ -274,6 +283,8 @@ async def step_screen(
             ]
         )
         rows.append([button(i18n("trainee.apply.submit"), _cb("submit", app))])
+    if step in ("specialty", "base", "site"):
+        rows.append(miniapp_row(settings, i18n("miniapp.open_bases"), "bases.html"))
     rows.append(nav_row(i18n, _back(app)))
     return "\n".join(lines), markup(*rows)
 
@@ -368,11 +379,12 @@ def build_router() -> Router:
         account: Account,
         state: FSMContext,
         i18n: Translator,
+        services: Services,
     ) -> None:
         await state.clear()
         draft = await trainee_status.open_draft(ctx, actor)
         if draft is not None:
-            text, kb = await step_screen(ctx, actor, i18n, draft[0])
+            text, kb = await step_screen(ctx, actor, i18n, draft[0], settings=services.settings)
         else:
             text, kb = await batches_screen(ctx, actor, account, i18n)
         await message.answer(text, reply_markup=kb)
@@ -421,21 +433,27 @@ def build_router() -> Router:
         actor: Actor,
         state: FSMContext,
         i18n: Translator,
+        services: Services,
     ) -> None:
         app = await trainee_status.own_application(ctx, actor, callback_data.app)
         page = callback_data.p if callback_data.a == "page" and callback_data.v == app.step else 0
         await state.clear()
-        text, kb = await step_screen(ctx, actor, i18n, app, page)
+        text, kb = await step_screen(ctx, actor, i18n, app, page, services.settings)
         await query.answer()
         await show(query, text, kb)
 
     @router.callback_query(ApplyCb.filter(F.a == "goto"))
     async def goto(
-        query: CallbackQuery, callback_data: ApplyCb, ctx: Ctx, actor: Actor, i18n: Translator
+        query: CallbackQuery,
+        callback_data: ApplyCb,
+        ctx: Ctx,
+        actor: Actor,
+        i18n: Translator,
+        services: Services,
     ) -> None:
         app = await application.go_to_step(ctx, actor, callback_data.app, callback_data.v)
         await ctx.session.commit()
-        text, kb = await step_screen(ctx, actor, i18n, app)
+        text, kb = await step_screen(ctx, actor, i18n, app, settings=services.settings)
         await query.answer()
         await show(query, text, kb)
 
@@ -448,6 +466,7 @@ def build_router() -> Router:
         state: FSMContext,
         i18n: Translator,
         bot: Bot,
+        services: Services,
     ) -> None:
         cb = callback_data
         app = await trainee_status.own_application(ctx, actor, cb.app)
@@ -494,7 +513,7 @@ def build_router() -> Router:
             kb = markup([button(i18n("trainee.status.print"), StatusCb(a="pdf", app=app.id or 0))])
             await show(query, text, kb)
             return
-        text, kb = await step_screen(ctx, actor, i18n, app)
+        text, kb = await step_screen(ctx, actor, i18n, app, settings=services.settings)
         await show(query, text, kb)
 
     @router.message(ApplyInput.qualification_no, not_command)

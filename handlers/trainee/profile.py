@@ -12,8 +12,11 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.config import Settings
 from bot.i18n import Translator
 from bot.keyboards import nav_row, page_of, pager_row
+from bot.miniapp.links import miniapp_row
+from bot.services import Services
 from handlers.trainee.cb import ApplyCb, ProfileCb
 from handlers.trainee.states import ProfileInput
 from handlers.trainee.ui import button, markup, not_command, show, trainee_only
@@ -66,7 +69,10 @@ def _mark(done: bool) -> str:
     return "✅" if done else "❌"
 
 
-async def menu_screen(ctx: Ctx, actor: Actor, i18n: Translator) -> tuple[str, InlineKeyboardMarkup]:
+async def menu_screen(
+    ctx: Ctx, actor: Actor, i18n: Translator, settings: Settings | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The four modules and what is missing; `settings` offer the Mini App's form."""
     view = await profile.view(ctx, actor)
     c = view.completeness
     lines = [i18n("trainee.profile.menu_title", done=c.done_count, total=len(MODULES))]
@@ -87,6 +93,7 @@ async def menu_screen(ctx: Ctx, actor: Actor, i18n: Translator) -> tuple[str, In
     rows = [mods[:2], mods[2:]]
     if c.problems:
         rows.append([button(i18n("trainee.profile.fix"), fix_target(c.problems[0]))])
+    rows.append(miniapp_row(settings, i18n("miniapp.open_profile"), "profile.html"))
     draft = await trainee_status.open_draft(ctx, actor)
     if draft is not None:
         app, _batch = draft
@@ -450,10 +457,15 @@ def build_router() -> Router:
 
     @router.message(Command("profile"))
     async def profile_command(
-        message: Message, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
+        message: Message,
+        ctx: Ctx,
+        actor: Actor,
+        state: FSMContext,
+        i18n: Translator,
+        services: Services,
     ) -> None:
         await state.clear()
-        text, kb = await menu_screen(ctx, actor, i18n)
+        text, kb = await menu_screen(ctx, actor, i18n, services.settings)
         await message.answer(text, reply_markup=kb)
 
     @router.callback_query(ProfileCb.filter(F.a.in_({"menu", "mod", "page", "rec"})))
@@ -464,10 +476,11 @@ def build_router() -> Router:
         actor: Actor,
         state: FSMContext,
         i18n: Translator,
+        services: Services,
     ) -> None:
         cb = callback_data
         if cb.a == "menu":
-            text, kb = await menu_screen(ctx, actor, i18n)
+            text, kb = await menu_screen(ctx, actor, i18n, services.settings)
         elif cb.a == "rec":
             text, kb = await record_screen(ctx, actor, i18n, cb.m, cb.r)
         else:

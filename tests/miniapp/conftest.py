@@ -14,6 +14,9 @@ from aiohttp import web
 from bot.miniapp.server import add_miniapp_routes
 from tests.harness import BotHarness
 from tests.miniapp_support import fragment, sign_init_data
+from tests.trainee.conftest import fast_hashing, trainee, world
+
+__all__ = ["fast_hashing", "trainee", "world"]  # the trainee journey's fixtures, shared
 
 
 @dataclass
@@ -55,3 +58,28 @@ async def miniapp(app: BotHarness) -> AsyncIterator[MiniApp]:
     async with aiohttp.ClientSession() as http:
         yield MiniApp(url=f"http://{host}:{port}", token=app.emulator.token, http=http)
     await runner.cleanup()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+async def phone():  # type: ignore[no-untyped-def]
+    """A phone-sized page in headless Chromium (Debian's), offline: telegram.org is not
+    reachable, so the pages run on the init data of their URL fragment."""
+    import shutil
+
+    from playwright.async_api import async_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium is not installed")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
+        await context.route("https://telegram.org/**", lambda route: route.abort())
+        page = await context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        await context.close()
+        await browser.close()

@@ -128,6 +128,11 @@ function renderMessage(message) {
             class: "kb-button", href: button.url, target: "_blank", rel: "noopener",
             text: `${button.text} ↗`,
           }));
+        } else if (button.web_app) {
+          line.append(el("button", {
+            type: "button", class: "kb-button web-app", text: button.text,
+            onclick: () => openMiniApp(button.text, button.web_app),
+          }));
         } else {
           line.append(el("button", {
             type: "button", class: "kb-button", text: button.text,
@@ -169,6 +174,25 @@ function renderChat(view) {
     onclick: () => { menu.hidden = true; act("send", { text: `/${c.command}` }); },
   }, el("span", { class: "cmd", text: `/${c.command}` }), el("span", { class: "desc", text: c.description }))));
   $("menu-button").hidden = !view.commands.length;
+  const app = $("menu-app");
+  app.hidden = !view.menu_app;
+  if (view.menu_app) {
+    app.textContent = view.menu_app.text;
+    app.onclick = () => openMiniApp(view.menu_app.text, view.menu_app.url);
+  }
+}
+
+// A Mini App button opens the page in a phone-sized frame, signed for the persona as a
+// Telegram client would; closing it shows the chat again as the bot left it.
+async function openMiniApp(title, url) {
+  try {
+    const { src } = await api(`/api/miniapp/${state.persona}`, { url, lang: state.lang });
+    $("miniapp-name").textContent = title;
+    $("miniapp-frame").src = src;
+    $("miniapp").hidden = false;
+  } catch (error) {
+    showError(error);
+  }
 }
 
 async function refreshChat() {
@@ -339,6 +363,11 @@ function wire() {
   $("preview-close").addEventListener("click", () => {
     $("preview").hidden = true;
     $("preview-frame").src = "about:blank";
+  });
+  $("miniapp-close").addEventListener("click", () => {
+    $("miniapp").hidden = true;
+    $("miniapp-frame").src = "about:blank";
+    refreshChat().catch(showError);
   });
 }
 
