@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from storage.models import Application
 from tests.harness import BotHarness
 from tests.miniapp.conftest import MiniApp
 from tests.miniapp.staff_world import (
@@ -18,6 +19,9 @@ from tests.miniapp.staff_world import (
     staff_world,
 )
 from tests.staff.conftest import trainee
+from workflow import admission, results
+from workflow.actor import Actor
+from workflow.enums import Role
 
 
 async def test_queue_filtered_sorted_and_paged_on_the_server(
@@ -102,3 +106,51 @@ async def test_another_bases_applicant_is_refused_and_nothing_changes(
     # Its own applicant: the same call goes through.
     status, answer = await miniapp.as_user(BASE_A, "staff/act", {"act": "pre", "id": ours})
     assert status == 200 and answer["note"] == "✅ 已预录取，学员已收到通知。"
+
+
+async def test_confirmation_check_in_and_years_through_the_chats_workflow(
+    app: BotHarness, miniapp: MiniApp
+) -> None:
+    sw = await staff_world(app)
+    ids = await applicants(app, sw, 3, "确认")
+    await admitted(app, sw.a, ids)
+    async with app.ctx() as ctx:
+        await admission.send_results(ctx, sw.a, ids)
+    app.clock.advance(hours=13)
+    async with app.ctx() as ctx:
+        for app_id in ids:
+            row = await ctx.session.get(Application, app_id)
+            assert row is not None
+            await results.accept(ctx, Actor(row.account_id, Role.TRAINEE), app_id)
+
+    # The city confirms one, then asks for the rest of the filtered list and confirms them.
+    status, body = await miniapp.as_user(CITY_GZ, "staff/act", {"act": "cnf", "id": ids[0]})
+    assert status == 200 and body["note"] == "✅ 录取结果已确认，已通知学员和基地。"
+    status, body = await miniapp.as_user(
+        CITY_GZ, "staff/confirm_all", {"filters": {"x": "accepted"}, "count_only": True}
+    )
+    assert body["n"] == 2 and body["ask"].startswith("将确认以下筛选结果中全部 2 条")
+    status, body = await miniapp.as_user(CITY_GZ, "staff/confirm_all", {"filters": {}})
+    assert status == 200 and body["note"] == "✅ 已确认 2 条录取结果，已通知学员和基地。"
+    status, page = await miniapp.as_user(CITY_GZ, "staff/list/cnf?x=confirmed")
+    assert page["total"] == 3 and all(r["acts"] == [] for r in page["rows"])
+
+    # The base checks them in; a second confirmation is refused with the chat's text.
+    status, body = await miniapp.as_user(BASE_A, "staff/act", {"act": "in1", "id": ids[0]})
+    assert status == 200 and body["note"] == "✅ 已登记为已报到。"
+    status, page = await miniapp.as_user(BASE_A, "staff/list/chk?x=reported")
+    assert [r["id"] for r in page["rows"]] == [ids[0]] and page["rows"][0]["checkin"] == "已报到"
+    status, body = await miniapp.as_user(CITY_GZ, "staff/act", {"act": "cnf", "id": ids[0]})
+    assert status == 422 and body["error"] == "state.wrong"
+
+    # Training years: a bad date is refused as in chat, a good one saved.
+    status, page = await miniapp.as_user(BASE_A, "staff/list/yrs")
+    (training,) = page["rows"]
+    bad = {"act": "years", "id": training["id"], "years": 3, "start": "2026-13-01"}
+    status, body = await miniapp.as_user(BASE_A, "staff/act", bad)
+    assert status == 422 and body["error"] == "field.date_format"
+    good = {**bad, "start": "2026-09-01"}
+    status, body = await miniapp.as_user(BASE_A, "staff/act", good)
+    assert status == 200 and body["note"] == "✅ 培训年限已保存，学员已收到通知。"
+    status, page = await miniapp.as_user(BASE_A, "staff/list/yrs?x=3&o=-end")
+    assert page["rows"][0]["start"] == "2026-09-01" and page["rows"][0]["end"] == "2029-08-31"
