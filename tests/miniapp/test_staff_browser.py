@@ -5,6 +5,7 @@ the numbers as a table and bars."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,15 +15,19 @@ from openpyxl import load_workbook
 from playwright.async_api import Browser, Page, async_playwright, expect
 from sqlalchemy import select
 
-from storage.models import Application
+from storage.models import Application, Specialty
+from tests import factories
 from tests.harness import BotHarness
 from tests.miniapp.conftest import MiniApp
 from tests.miniapp.staff_world import BASE_A, admitted, applicants, staff_world
+from tests.staff.conftest import cn
 from workflow import admission
 from workflow.enums import ApplicationStatus as S
 
 PHONE = {"width": 390, "height": 844}
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS_IMG = ROOT / "docs" / "img"
+SPECIALTIES = ROOT / "storage" / "data" / "specialties.csv"
 
 
 @pytest.fixture
@@ -153,3 +158,45 @@ async def test_export_downloads_the_filtered_rows_and_numbers_show_as_bars(
     await expect(page.locator("#stats-table tfoot")).to_contain_text("合计")
     labels = page.locator("#chart .bar-row .bar-label span:first-child")
     await expect(labels).to_have_text(["内科", "儿科"])
+
+
+async def test_numbers_stay_legible_for_the_36_specialties(
+    app: BotHarness, miniapp: MiniApp, browser: Browser, tmp_path: Path
+) -> None:
+    sw = await staff_world(app)
+    w = sw.world
+    specs = {"0100": w.internal, "0200": w.pediatrics}
+    with SPECIALTIES.open(encoding="utf-8") as fh:
+        listed = [row for row in csv.DictReader(fh)]
+    async with app.ctx() as ctx:
+        for i, row in enumerate(listed):
+            if row["专业代码"] not in specs:
+                spec = Specialty(code=row["专业代码"], name=row["专业名称"])
+                specs[row["专业代码"]] = await factories.add(ctx, spec)
+                await factories.make_plan(ctx, w.batch, w.base_a, specs[row["专业代码"]], 2 + i % 5)
+    # Applicants in a few specialties, as many as the index says.
+    wanted = {"0300": 4, "0700": 3, "0100": 2, "1700": 1}
+    for code, n in wanted.items():
+        await applicants(app, sw, n, f"统计{cn(int(code[:2]))}", specialty=specs[code])
+
+    page = await phone_page(browser, tmp_path)
+    await page.goto(miniapp.page("staff.html", BASE_A))
+    await page.click("#tabs button[data-view='stats']")
+    rows = page.locator("#chart .bar-row")
+    await expect(rows).to_have_count(len(listed))
+    await expect(page.locator("#stats-table tbody tr")).to_have_count(len(listed))
+    names = {code: spec.name for code, spec in specs.items()}
+    first = page.locator("#chart .bar-row .bar-label span:first-child")
+    await expect(first.nth(0)).to_have_text(names["0300"])
+    await expect(first.nth(1)).to_have_text(names["0700"])
+    await expect(first.nth(2)).to_have_text(names["0100"])
+    await expect(first.nth(3)).to_have_text(names["1700"])
+    # Every label on its own line, over a bar as wide as the page allows.
+    box = await page.locator("#chart").bounding_box()
+    assert box is not None and box["width"] > 0.8 * PHONE["width"]
+    heights = [await rows.nth(i).evaluate("n => n.getBoundingClientRect().height") for i in (0, 35)]
+    assert all(h >= 28 for h in heights)
+    await page.evaluate(
+        "window.scrollTo(0, document.getElementById('chart-caption').offsetTop - 60)"
+    )
+    await page.screenshot(path=str(DOCS_IMG / "miniapp-staff-numbers.png"))

@@ -349,7 +349,9 @@
     $("chart-caption").textContent = t("miniapp_staff.stats.chart");
     const col = (id) => data.columns.findIndex((c) => c.id === id);
     const [iPlan, iApp, iAdm, iCnf] = ["planned", "applicants", "admitted", "confirmed"].map(col);
-    const rows = [...data.rows].sort((a, b) => b.values[iApp] - a.values[iApp]);
+    const rows = [...data.rows].sort(
+      (a, b) => b.values[iApp] - a.values[iApp] || b.values[iPlan] - a.values[iPlan],
+    );
     const top = Math.max(1, ...rows.map((r) => Math.max(r.values[iApp], r.values[iPlan])));
     const legend = document.createElement("div");
     legend.className = "legend";
@@ -361,6 +363,11 @@
       item.append(swatch, data.columns[i].label);
       legend.append(item);
     }
+    const plan = document.createElement("span");
+    const tickSwatch = document.createElement("i");
+    tickSwatch.className = "plan-swatch";
+    plan.append(tickSwatch, data.columns[iPlan].label);
+    legend.append(plan);
     chart.append(legend);
     for (const row of rows) {
       const v = row.values;
