@@ -28,19 +28,19 @@ from bot.services import Services
 from handlers.staff.common import Env, need
 from handlers.staff.lists import filter_text
 from handlers.staff.records import ACTIONS
-from storage.models import Batch
 from workflow import admission, queues, stats, training
 from workflow.actor import Actor
 from workflow.context import Ctx
 from workflow.enums import ApplicationStatus as S
 from workflow.enums import Role
-from workflow.errors import DomainError, Forbidden
+from workflow.errors import DomainError, Forbidden, NotFound
 from workflow.profile import parse_date
 from workflow.queues import AppFilter, TrainingFilter, View
 
 PAGE_SIZE = 20
 PAGE_SIZE_MAX = 100
 CONFIRM_ALL_MAX = 500
+BATCHES_MAX = 50  # the newest batches offered in the filters and the numbers
 
 
 @dataclass
@@ -92,7 +92,7 @@ def staff(*roles: Role) -> Callable[[Handler], Route]:
 @staff()
 async def meta(call: Call) -> dict[str, Any]:
     """What the page needs before its first list: the role's views, filter choices, texts."""
-    batches = await queues.batches(call.ctx, 0, size=50)
+    batches = await queues.batches(call.ctx, 0, size=BATCHES_MAX)
     specs = await queues.specialties(call.ctx, None, 0, size=200)
     scope = await queues.scope_label(call.ctx, call.actor)
     return {
@@ -181,14 +181,13 @@ async def export(call: Call) -> web.Response:
 @staff()
 async def numbers(call: Call) -> dict[str, Any]:
     """数据统计 of a batch (the newest when none is given), as rows for the table and bars."""
-    raw = call.request.query.get("batch", "")
-    if raw.isdigit():
-        batch = await call.ctx.get(Batch, int(raw))
-    else:
-        newest = await queues.batches(call.ctx, 0, size=1)
-        if not newest.rows:
-            return {"batch": None, "rows": [], "columns": []}
-        batch = newest.rows[0]
+    batches = (await queues.batches(call.ctx, 0, size=BATCHES_MAX)).rows
+    if not batches:
+        return {"batch": None, "rows": [], "columns": []}
+    wanted = _number(call.request.query, "batch", 0)
+    batch = next((b for b in batches if b.id == wanted), None) if wanted else batches[0]
+    if batch is None:
+        raise NotFound("batch")
     rows = await stats.per_specialty(call.ctx, call.actor, batch.id)  # type: ignore[arg-type]
     return {
         "batch": {"id": batch.id, "name": batch.name},
