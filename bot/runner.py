@@ -16,7 +16,7 @@ from bot.keys import load_cipher
 from bot.logs import setup_logging
 from bot.menus import set_default_menus
 from bot.miniapp.links import miniapp_base
-from bot.miniapp.server import add_miniapp_routes
+from bot.miniapp.server import mount_when_configured
 from bot.ops import background_probes, ops_routes, start_ops_server
 from bot.polling import run_polling
 from bot.services import Services
@@ -71,9 +71,7 @@ async def serve(services: Services, bot: Bot, dp: Dispatcher) -> None:
     probes = background_probes(background)
     ops_server = None
 
-    def miniapp(app: web.Application) -> None:
-        if settings.miniapp_url:  # served on the bot's own server, behind MINIAPP_URL
-            add_miniapp_routes(app, services)
+    miniapp = mount_when_configured(services)
 
     def webhook_routes(app: web.Application) -> None:
         app.add_routes(ops_routes(services, probes))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,8 @@ from bot.services import Services
 from workflow.context import Ctx
 from workflow.enums import Role
 from workflow.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 PREFIX = "/app"
@@ -96,6 +99,12 @@ async def api(request: web.Request, work: Callable[[Ctx, Caller], Awaitable[T]])
         result, kept = await services.db.run(unit)
     except DomainError as exc:
         raise refusal(caller, exc) from None
+    except Exception:
+        log.exception("a Mini App request failed: %s %s", request.method, request.path)
+        body = {"error": "unexpected", "message": caller.i18n("miniapp.unexpected")}
+        raise web.HTTPInternalServerError(
+            text=json.dumps(body, ensure_ascii=False), content_type="application/json"
+        ) from None
     if kept is not None:
         raise refusal(caller, kept)
     return result  # type: ignore[return-value]
@@ -171,3 +180,14 @@ def add_miniapp_routes(
     app.router.add_get(PREFIX, _to_start)
     app.router.add_get(f"{PREFIX}/", _page)
     app.router.add_get(PREFIX + "/{page:[A-Za-z0-9_.-]+}", _page)
+
+
+def mount_when_configured(services: Services) -> Callable[[web.Application], None]:
+    """Mounts the Mini App on the bot's own server (beside the webhook, or on the ops server)
+    when MINIAPP_URL is set; otherwise leaves the application as it is."""
+
+    def mount(app: web.Application) -> None:
+        if services.settings.miniapp_url:
+            add_miniapp_routes(app, services)
+
+    return mount

@@ -9,6 +9,7 @@ from storage.models import Application, Base
 from tests.factories import World, add, make_plan, make_trainee
 from tests.harness import BotHarness
 from tests.miniapp.conftest import MiniApp
+from tests.miniapp.test_profile_page import SCREENSHOTS
 from workflow import application
 from workflow.actor import Actor
 from workflow.enums import BaseKind
@@ -74,6 +75,7 @@ async def test_a_trainee_finds_a_base_by_name_and_city_and_the_chat_wizard_follo
     assert await phone.locator("#base-list li").count() == 0
     assert await phone.is_visible("#base-none")
     await phone.fill("#search", "红十字")
+    await phone.screenshot(path=str(SCREENSHOTS / "miniapp-bases.png"))
 
     await items.first.click()
     await phone.wait_for_selector("#site-list li")

@@ -67,7 +67,13 @@ async def test_a_new_trainee_fills_the_whole_profile_to_4_of_4_in_few_actions(
     await user.click("#main-button")
     await phone.wait_for_selector("#all-complete:not([hidden])")
     assert user.actions < 25, user.actions
-    await phone.screenshot(path=str(SCREENSHOTS / "miniapp-profile.png"), full_page=False)
+    # for the README: the top of the form, and the education records
+    await phone.evaluate("window.scrollTo(0, 0)")
+    await phone.wait_for_selector("#toast", state="hidden", timeout=10_000)
+    await phone.screenshot(path=str(SCREENSHOTS / "miniapp-profile.png"))
+    await phone.evaluate("document.getElementById('education').scrollIntoView()")
+    await phone.evaluate("window.scrollBy(0, -56)")
+    await phone.screenshot(path=str(SCREENSHOTS / "miniapp-profile-education.png"))
 
     async with app.ctx() as ctx:
         p = await ctx.session.get(TraineeProfile, actor.account_id)
