@@ -180,15 +180,25 @@ async def export(call: Call) -> web.Response:
 
 @staff()
 async def numbers(call: Call) -> dict[str, Any]:
-    """数据统计 of a batch (the newest when none is given), as rows for the table and bars."""
+    """数据统计 of a batch, as rows for the table and the bars."""
     batches = (await queues.batches(call.ctx, 0, size=BATCHES_MAX)).rows
     if not batches:
         return {"batch": None, "rows": [], "columns": []}
     wanted = _number(call.request.query, "batch", 0)
-    batch = next((b for b in batches if b.id == wanted), None) if wanted else batches[0]
-    if batch is None:
-        raise NotFound("batch")
-    rows = await stats.per_specialty(call.ctx, call.actor, batch.id)  # type: ignore[arg-type]
+    if wanted:
+        batch = next((b for b in batches if b.id == wanted), None)
+        if batch is None:
+            raise NotFound("batch")
+        rows = await stats.per_specialty(call.ctx, call.actor, wanted)
+    else:
+        # The newest batch with numbers in the actor's scope (of another programme, a newer
+        # batch may have none), or the newest.
+        for batch in batches:
+            rows = await stats.per_specialty(call.ctx, call.actor, batch.id)  # type: ignore[arg-type]
+            if rows:
+                break
+        else:
+            batch, rows = batches[0], []
     return {
         "batch": {"id": batch.id, "name": batch.name},
         "columns": [{"id": c, "label": call.plain(f"staff.stats.col.{c}")} for c in stats.COLUMNS],

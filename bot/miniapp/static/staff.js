@@ -338,6 +338,12 @@
       }
     };
     for (const row of data.rows) line(table.tBodies[0], row.specialty, row.values);
+    if (!data.rows.length) {
+      const empty = table.tBodies[0].insertRow().insertCell();
+      empty.colSpan = data.columns.length + 1;
+      empty.className = "hint";
+      empty.textContent = t("staff.list.empty");
+    }
     if (data.rows.length) line(table.tFoot, data.total_label, data.totals);
     drawChart(data);
   }
