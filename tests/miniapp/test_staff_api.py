@@ -59,6 +59,8 @@ async def test_queue_filtered_sorted_and_paged_on_the_server(
     # A city reviewer has the confirmation queue only.
     status, meta = await miniapp.as_user(CITY_GZ, "staff/meta", language_code="en")
     assert [v["id"] for v in meta["views"]] == ["cnf"]
+    assert meta["locale"] == "en" and meta["texts"]["miniapp_staff.title"] == "Workbench"
+    assert meta["views"][0]["title"] == "✅ Result confirmation"
     status, body = await miniapp.as_user(CITY_GZ, "staff/list/adm")
     assert status == 422 and "此功能不适用于您的账号角色" in body["message"]
 
