@@ -28,7 +28,7 @@ PHONE = {"width": 390, "height": 844}
 ROOT = Path(__file__).resolve().parents[2]
 # The screenshots (docs/img/miniapp-staff-*.png are copies of them, shown in the README).
 SHOTS = ROOT / "tests" / "artifacts" / "miniapp"
-SPECIALTIES = ROOT / "storage" / "data" / "specialties.csv"
+SPECIALTIES = ROOT / "reference" / "data" / "specialties.csv"
 
 
 @pytest.fixture
