@@ -69,6 +69,11 @@
   function ask(text, options) {
     // A confirmation before an irreversible action; resolves with the form's values or null.
     const opts = options || {};
+    const tg = ZP.webApp();
+    if (!opts.reason && !opts.years && tg && tg.showConfirm && tg.platform !== "unknown") {
+      // Inside Telegram: its own confirmation popup.
+      return new Promise((resolve) => tg.showConfirm(text, (ok) => resolve(ok ? {} : null)));
+    }
     const dialog = $("dialog");
     $("dialog-text").textContent = text;
     $("dialog-reason").hidden = !opts.reason;
