@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import MiniAppDraft, TraineeProfile
+from tests.conftest import TEST_KEY
 from tests.factories import make_trainee
 from tests.harness import BotHarness
 from tests.miniapp.conftest import MiniApp
@@ -48,3 +49,21 @@ async def test_typed_values_survive_a_closed_page_until_saved_or_discarded(
         p = await ctx.session.get(TraineeProfile, actor.account_id)
         assert (p.ethnicity, p.political_status, p.emergency_phone_enc) == ("回族", "群众", None)
         assert await ctx.session.scalar(select(func.count(MiniAppDraft.id))) == 0
+
+
+async def test_key_rotation_reseals_the_drafts(app: BotHarness, db) -> None:  # type: ignore[no-untyped-def]
+    from storage.crypto import FieldCipher
+    from storage.key_rotation import count_stale, rotate
+    from workflow import drafts
+
+    async with app.ctx() as ctx:
+        actor = await make_trainee(ctx, tg_user_id=6502, complete=False)
+        await drafts.keep(ctx, actor, "profile.contact", {"emergency_phone": "13955556666"})
+    new_key = bytes(range(1, 33))
+    rotating = FieldCipher(new_key, [TEST_KEY])  # the harness seals with TEST_KEY
+    assert (await count_stale(db, rotating))["miniapp_draft"] == 1
+    await rotate(db, rotating)
+    assert (await count_stale(db, rotating))["miniapp_draft"] == 0
+    async with db.session() as session:
+        row = await session.scalar(select(MiniAppDraft))
+        assert "13955556666" in FieldCipher(new_key).decrypt("miniapp_draft", row.payload_enc)
