@@ -37,13 +37,17 @@ STATIC = Path(__file__).with_name("static")
 PREFIX = "/app"
 API = f"{PREFIX}/api"
 # Feature modules under bot/miniapp/ with a `routes()` function.
-FEATURES: tuple[str, ...] = ("profile_api", "bases_api")
+FEATURES: tuple[str, ...] = ("profile_api", "bases_api", "staff_api")
 # The pages each role is offered on the start page: (page file, locale key of its title).
 PAGES: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.TRAINEE: (
         ("profile.html", "miniapp.profile.title"),
         ("bases.html", "miniapp.bases.title"),
     ),
+    **{
+        role: (("staff.html", "miniapp_staff.title"),)
+        for role in (Role.BASE, Role.CITY, Role.PROVINCE)
+    },
 }
 # Locale families the pages need for their labels and messages.
 TEXT_PREFIXES = ("miniapp.", "label.", "problem.", "common.", "trainee.profile.", "trainee.apply.")

@@ -30,7 +30,6 @@ from storage.models import Batch, Specialty
 from workflow import admission, queues
 from workflow.enums import ApplicationStatus as S
 from workflow.enums import Role
-from workflow.errors import DomainError
 from workflow.queues import AppFilter, AppRow, TrainingFilter, TrainingRow, View
 
 YEARS = "yrs"
@@ -355,12 +354,9 @@ async def typed_query(env: Env, message: Message, data: dict) -> None:  # type: 
 
 
 async def toggle(env: Env, query: CallbackQuery, cb: ListCb) -> None:
-    # The record must be this base's and admitted; the send re-checks both anyway.
-    row = await queues.application(env.ctx, env.actor, cb.arg, View.ADM)
-    chosen = await selection(env.state)
-    if row.status != S.ADMITTED and cb.arg not in chosen:
-        raise DomainError("state.wrong", status=row.status, expected=S.ADMITTED.value)
-    chosen = queues.toggle_selection(chosen, cb.arg, admission.MAX_SEND)
+    chosen = await queues.select_for_send(
+        env.ctx, env.actor, await selection(env.state), cb.arg, admission.MAX_SEND
+    )
     await env.state.update_data(staff_sel=chosen)
     await show_list(env, query, View.ADM.value, cb.page)
 

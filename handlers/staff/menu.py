@@ -7,6 +7,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.config import Settings
+from bot.miniapp.links import miniapp_row
+from bot.services import Services
 from handlers.staff import changes, handover, plans, stats, team, years
 from handlers.staff.common import Env, Event, MenuCb, button, reply, staff_router
 from handlers.staff.lists import YEARS, show_list
@@ -43,7 +46,9 @@ SECTIONS: dict[Role, tuple[str, ...]] = {
 }
 
 
-async def show_menu(env: Env, event: Event) -> None:
+async def show_menu(env: Env, event: Event, settings: Settings | None = None) -> None:
+    """The role's sections; with the Mini App offered (`settings`), a button opening the
+    workbench, where the same queues are tables."""
     role = env.actor.role
     scope = await queues.scope_label(env.ctx, env.actor)
     text = env.t(f"menu.title.{role.value}", scope=scope or "—")
@@ -52,6 +57,9 @@ async def show_menu(env: Env, event: Event) -> None:
     for section in SECTIONS[role]:
         kb.button(text=env.t(f"menu.item.{section}"), callback_data=MenuCb(section=section))
     kb.adjust(2)
+    web = miniapp_row(settings, env.i18n("miniapp_staff.open"), "staff.html")
+    if web:
+        kb.row(*web)
     kb.row(button(env.i18n("common.cancel"), "cancel"))
     await reply(event, text, kb.as_markup())
 
@@ -91,17 +99,19 @@ def build_router() -> Router:
     async def menu_cmd(
         message: Message,
         env: Env,
+        services: Services,
     ) -> None:
-        await show_menu(env, message)
+        await show_menu(env, message, services.settings)
 
     @router.callback_query(MenuCb.filter())
     async def on_menu(
         query: CallbackQuery,
         callback_data: MenuCb,
         env: Env,
+        services: Services,
     ) -> None:
         if callback_data.section == "home":
-            await show_menu(env, query)
+            await show_menu(env, query, services.settings)
         else:
             await open_section(env, query, callback_data.section)
 

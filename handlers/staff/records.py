@@ -108,26 +108,9 @@ def card_buttons(env: Env, row: AppRow, kind: str) -> InlineKeyboardBuilder:
             text=env.t(f"card.do.{name}"), callback_data=AppCb(act=name, id=row.id, kind=kind)
         )
 
-    if kind == View.PRE:
-        if status is S.SUBMITTED:
-            act("pre")
-        if status is S.PRE_ADMITTED:
-            act("unpre")
-        if status in (S.SUBMITTED, S.PRE_ADMITTED):
-            act("rej")
-    elif kind == View.ADM:
-        if status is S.PRE_ADMITTED:
-            act("adm")
-        if status is S.ADMITTED:
-            act("snd")
-        if status is S.SENT and row.acceptable_at and env.ctx.now() < row.acceptable_at:
-            act("unadm")
-    elif kind == View.CHK and status is S.CONFIRMED:
-        act("in1")
-        act("in0")
-    elif kind == View.CNF and status is S.ACCEPTED:
-        act("cnf")
-    elif kind == View.CHG and status is S.CONFIRMED:
+    for name in queues.actions_for(row, View(kind), env.ctx.now()):
+        act(name)
+    if kind == View.CHG and status is S.CONFIRMED:
         kb.button(text=env.t("card.do.info"), callback_data=ChgCb(op="info", app=row.id))
         kb.button(text=env.t("card.do.stat"), callback_data=ChgCb(op="stat", app=row.id))
     elif kind == View.ALC and status is S.NOT_ADMITTED:

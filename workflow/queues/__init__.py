@@ -3,16 +3,19 @@ places, each scoped to the actor and filtered and paginated in SQL (one query fo
 for its count; never a query per row)."""
 
 from workflow.queues.applications import (
+    APP_ORDER,
     VIEW_EXTRA,
     VIEW_ROLES,
     VIEW_STATUSES,
     AppFilter,
     AppRow,
     View,
+    actions_for,
     all_applications,
     application,
     application_ids,
     applications,
+    select_for_send,
     toggle_selection,
 )
 from workflow.queues.changes import ChangeRow, change_request, change_requests
@@ -36,6 +39,7 @@ from workflow.queues.reference import (
     specialties,
 )
 from workflow.queues.trainings import (
+    TRAINING_ORDER,
     TrainingFilter,
     TrainingRow,
     all_trainings,
@@ -44,8 +48,10 @@ from workflow.queues.trainings import (
 )
 
 __all__ = [
+    "APP_ORDER",
     "EXPORT_MAX",
     "REVIEW_LEVEL",
+    "TRAINING_ORDER",
     "VIEW_EXTRA",
     "VIEW_ROLES",
     "VIEW_STATUSES",
@@ -59,6 +65,7 @@ __all__ = [
     "TrainingFilter",
     "TrainingRow",
     "View",
+    "actions_for",
     "all_applications",
     "all_trainings",
     "application",
@@ -74,6 +81,7 @@ __all__ = [
     "reduction_of_training",
     "reductions_to_review",
     "scope_label",
+    "select_for_send",
     "sites_of",
     "specialties",
     "toggle_selection",

@@ -28,7 +28,15 @@ from workflow.enums import (
     Supervisor,
 )
 from workflow.errors import DomainError, Forbidden, NotFound
-from workflow.queues.common import EXPORT_MAX, Page, S, forbid, paginate, text_clause
+from workflow.queues.common import (
+    EXPORT_MAX,
+    Page,
+    S,
+    forbid,
+    order_key,
+    paginate,
+    text_clause,
+)
 
 
 class View(StrEnum):
@@ -84,14 +92,21 @@ class AppFilter:
     specialty_id: int | None = None
     text: str | None = None  # part of a name, or the last digits of the ID number
     extra: str | None = None  # one of VIEW_EXTRA[view]
+    order: str | None = None  # a key of APP_ORDER, "-" first for descending
 
     @classmethod
     def of(cls, data: dict[str, Any] | None) -> AppFilter:
         data = data or {}
-        return cls(data.get("b"), data.get("s"), data.get("q"), data.get("x"))
+        return cls(data.get("b"), data.get("s"), data.get("q"), data.get("x"), data.get("o"))
 
     def dump(self) -> dict[str, Any]:
-        return {"b": self.batch_id, "s": self.specialty_id, "q": self.text, "x": self.extra}
+        return {
+            "b": self.batch_id,
+            "s": self.specialty_id,
+            "q": self.text,
+            "x": self.extra,
+            "o": self.order,
+        }
 
     def with_(self, **kw: Any) -> AppFilter:
         return replace(self, **kw)
@@ -171,6 +186,27 @@ def _extra_clause(view: View, extra: str | None) -> Any:
 
 _SITE = aliased(Base)
 
+# The columns a list can be sorted by; ties are broken by the list's own order.
+APP_ORDER: dict[str, Any] = {
+    "id": Application.id,
+    "name": TraineeProfile.name,
+    "tail": TraineeProfile.id_tail,
+    "specialty": Specialty.code,
+    "base": Base.name,
+    "status": Application.status,
+    "submitted_at": Application.submitted_at,
+    "sent_at": Application.sent_at,
+    "checkin": Application.checkin,
+}
+
+
+def _order_by(order: str | None) -> list[Any]:
+    default = [Application.submitted_at, Application.id]
+    column, descending = order_key(APP_ORDER, order)
+    if column is None:
+        return default
+    return [column.desc() if descending else column.asc(), *default]
+
 
 def _app_select(*, with_id: bool = False) -> Select[Any]:
     cols = [
@@ -248,11 +284,7 @@ async def applications(
     total = int(await ctx.session.scalar(_count_select(where)) or 0)
     page, pages = paginate(total, page, size)
     stmt = (
-        _app_select()
-        .where(*where)
-        .order_by(Application.submitted_at, Application.id)
-        .limit(size)
-        .offset(page * size)
+        _app_select().where(*where).order_by(*_order_by(filt.order)).limit(size).offset(page * size)
     )
     rows = [_to_row(r) for r in await ctx.session.execute(stmt)]
     return Page(rows, total, page, pages)
@@ -265,7 +297,7 @@ async def all_applications(
     stmt = (
         _app_select(with_id=with_id)
         .where(*_app_where(actor, view, filt))
-        .order_by(Application.submitted_at, Application.id)
+        .order_by(*_order_by(filt.order))
         .limit(EXPORT_MAX)
     )
     return [_to_row(r) for r in await ctx.session.execute(stmt)]
@@ -314,6 +346,18 @@ async def application(ctx: Ctx, actor: Actor, application_id: int, view: View) -
 # --- multi-select for 发送录取结果 -------------------------------------------------------------
 
 
+async def select_for_send(
+    ctx: Ctx, actor: Actor, selected: Sequence[int], application_id: int, limit: int
+) -> list[int]:
+    """Tick or untick a record for 发送录取结果: it must be in the actor's admission list and
+    admitted (unticking always works); a tick beyond `limit` is refused. The send checks all
+    of it again."""
+    row = await application(ctx, actor, application_id, View.ADM)
+    if row.status != S.ADMITTED and application_id not in selected:
+        raise DomainError("state.wrong", status=row.status, expected=S.ADMITTED.value)
+    return toggle_selection(selected, application_id, limit)
+
+
 def toggle_selection(selected: Sequence[int], application_id: int, limit: int) -> list[int]:
     """Add or remove one record of a multi-select; a selection beyond `limit` is refused."""
     chosen = list(dict.fromkeys(selected))
@@ -323,3 +367,33 @@ def toggle_selection(selected: Sequence[int], application_id: int, limit: int) -
     if len(chosen) >= limit:
         raise DomainError("staff.select_max", max=limit)
     return [*chosen, application_id]
+
+
+# --- what can be done to a record -----------------------------------------------------------
+
+
+def actions_for(row: AppRow, view: View, now: datetime) -> list[str]:
+    """The actions a list offers on a record in its present state (the chat card's buttons and
+    the Mini App's row buttons): pre unpre rej adm snd unadm cnf in1 in0. Offering is not
+    allowing: each action's workflow function checks role, scope and state again."""
+    status = S(row.status)
+    acts: list[str] = []
+    if view is View.PRE:
+        if status is S.SUBMITTED:
+            acts.append("pre")
+        if status is S.PRE_ADMITTED:
+            acts.append("unpre")
+        if status in (S.SUBMITTED, S.PRE_ADMITTED):
+            acts.append("rej")
+    elif view is View.ADM:
+        if status is S.PRE_ADMITTED:
+            acts.append("adm")
+        if status is S.ADMITTED:
+            acts.append("snd")
+        if status is S.SENT and row.acceptable_at and now < row.acceptable_at:
+            acts.append("unadm")
+    elif view is View.CHK and status is S.CONFIRMED:
+        acts += ["in1", "in0"]
+    elif view is View.CNF and status is S.ACCEPTED:
+        acts.append("cnf")
+    return acts

@@ -46,6 +46,14 @@ def text_clause(text: str | None) -> Any:
     return TraineeProfile.name.contains(text, autoescape=True)
 
 
+def order_key(columns: dict[str, Any], order: str | None) -> tuple[Any, bool]:
+    """The column of a sort key such as "name" or "-submitted_at" (descending), or None for
+    a key the list does not offer."""
+    order = (order or "").strip()
+    descending = order.startswith("-")
+    return columns.get(order.lstrip("-")), descending
+
+
 def forbid(actor: Actor) -> Forbidden:
     if actor.role is Role.CITY:
         return Forbidden("forbidden.other_city")

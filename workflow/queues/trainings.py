@@ -24,7 +24,7 @@ from workflow.enums import (
     Role,
 )
 from workflow.errors import NotFound
-from workflow.queues.common import EXPORT_MAX, Page, forbid, paginate, text_clause
+from workflow.queues.common import EXPORT_MAX, Page, forbid, order_key, paginate, text_clause
 
 # --- training years -------------------------------------------------------------------------
 
@@ -35,14 +35,41 @@ class TrainingFilter:
     specialty_id: int | None = None
     text: str | None = None
     years: int | None = None
+    order: str | None = None  # a key of TRAINING_ORDER, "-" first for descending
 
     @classmethod
     def of(cls, data: dict[str, Any] | None) -> TrainingFilter:
         data = data or {}
-        return cls(data.get("b"), data.get("s"), data.get("q"), data.get("x"))
+        years = data.get("x")
+        years = int(years) if str(years or "").isdigit() else None  # the chat keeps "1" … "3"
+        return cls(data.get("b"), data.get("s"), data.get("q"), years, data.get("o"))
 
     def dump(self) -> dict[str, Any]:
-        return {"b": self.batch_id, "s": self.specialty_id, "q": self.text, "x": self.years}
+        return {
+            "b": self.batch_id,
+            "s": self.specialty_id,
+            "q": self.text,
+            "x": self.years,
+            "o": self.order,
+        }
+
+
+TRAINING_ORDER: dict[str, Any] = {
+    "id": Training.id,
+    "name": TraineeProfile.name,
+    "tail": TraineeProfile.id_tail,
+    "specialty": Specialty.code,
+    "years": Training.duration_years,
+    "start": Training.start_date,
+    "end": Training.end_date,
+}
+
+
+def _order_by(order: str | None) -> list[Any]:
+    column, descending = order_key(TRAINING_ORDER, order)
+    if column is None:
+        return [Training.id]
+    return [column.desc() if descending else column.asc(), Training.id]
 
 
 @dataclass(frozen=True)
@@ -145,7 +172,7 @@ async def trainings(
     )
     page, pages = paginate(total, page, size)
     stmt, _ = _training_select()
-    stmt = stmt.where(*where).order_by(Training.id).limit(size).offset(page * size)
+    stmt = stmt.where(*where).order_by(*_order_by(filt.order)).limit(size).offset(page * size)
     return Page([TrainingRow(*r) for r in await ctx.session.execute(stmt)], total, page, pages)
 
 
@@ -153,7 +180,8 @@ async def all_trainings(
     ctx: Ctx, actor: Actor, filt: TrainingFilter, *, with_id: bool = False
 ) -> list[TrainingRow]:
     stmt, _ = _training_select(with_id)
-    stmt = stmt.where(*_training_where(actor, filt)).order_by(Training.id).limit(EXPORT_MAX)
+    stmt = stmt.where(*_training_where(actor, filt)).order_by(*_order_by(filt.order))
+    stmt = stmt.limit(EXPORT_MAX)
     return [TrainingRow(*r) for r in await ctx.session.execute(stmt)]
 
 
