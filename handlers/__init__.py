@@ -7,10 +7,13 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
+    from bot import lists
     from handlers import common, reminders, staff, trainee
+    from handlers.trainee import apply, profile
 
     return [
         common.build_router(),
+        lists.build_router({"apply": apply.search_screen, "ethnicity": profile.search_screen}),
         *trainee.build_routers(),
         *staff.build_routers(),
         reminders.build_router(),
