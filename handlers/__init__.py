@@ -8,7 +8,7 @@ from aiogram import Router
 
 def build_routers() -> list[Router]:
     from bot import lists
-    from handlers import common, reminders, staff, trainee
+    from handlers import calendar, common, reminders, staff, trainee
     from handlers.trainee import apply, profile
 
     return [
@@ -17,5 +17,6 @@ def build_routers() -> list[Router]:
         *trainee.build_routers(),
         *staff.build_routers(),
         reminders.build_router(),
+        calendar.build_router(),
         common.build_fallback_router(),
     ]
