@@ -12,7 +12,7 @@ from bot.i18n import Translator
 from handlers.staff import changes, handover, plans, stats, team, years
 from handlers.staff.common import Env, Event, MenuCb, button, make_env, reply
 from handlers.staff.lists import YEARS, show_list
-from workflow import queues
+from workflow import next_step, queues
 from workflow.actor import Actor
 from workflow.context import Ctx
 from workflow.enums import Role
@@ -47,14 +47,25 @@ SECTIONS: dict[Role, tuple[str, ...]] = {
 }
 
 
-async def show_menu(env: Env, event: Event) -> None:
+async def show_menu(env: Env, event: Event, greeting: str | None = None) -> None:
+    """The role's sections, each with the count of what waits there (workflow.next_step)."""
     role = env.actor.role
     scope = await queues.scope_label(env.ctx, env.actor)
+    waiting = await next_step.staff_waiting(env.ctx, env.actor)
+    total = sum(waiting.values())
     text = env.t(f"menu.title.{role.value}", scope=scope or "—")
+    if greeting:
+        text = greeting + "\n\n" + text
+    text += "\n" + (
+        env.i18n("start.menu.waiting", n=total) if total else env.i18n("start.menu.nothing")
+    )
     text += "\n\n" + env.t(f"menu.rules.{role.value}")
     kb = InlineKeyboardBuilder()
     for section in SECTIONS[role]:
-        kb.button(text=env.t(f"menu.item.{section}"), callback_data=MenuCb(section=section))
+        label = env.t(f"menu.item.{section}")
+        if waiting.get(section):
+            label = env.i18n("start.menu.count", item=label, n=waiting[section])
+        kb.button(text=label, callback_data=MenuCb(section=section))
     kb.adjust(2)
     kb.row(button(env.i18n("common.cancel"), "cancel"))
     await reply(event, text, kb.as_markup())
