@@ -3,10 +3,10 @@ what the user types while the list is shown, matched on the characters or on pin
 (`workflow.search`).
 
 A screen that shows such a list says so with `shown(state, screen, key)`: the dialog data then
-holds which list it is (`key` names the list and what it belongs to, e.g. an application's step)
-and the text typed for it. A typed message while a list is shown goes to the screen's renderer,
-registered by name with `build_router`; a renderer that finds its list no longer current
-returns False and the user gets the ordinary hint."""
+holds which list it is (`key` names the list and what it belongs to, e.g. an application's step),
+the dialog state it was shown in, and the text typed for it. A typed message while a list is
+shown goes to the screen's renderer, registered by name with `build_router`; a renderer that
+finds its list no longer current returns False and the user gets the ordinary hint."""
 
 from __future__ import annotations
 
@@ -88,10 +88,11 @@ async def shown(state: FSMContext, screen: str, key: str) -> str:
     same list (a page turn keeps the filter, another list starts unfiltered)."""
     data = await state.get_data()
     current = data.get(LIST_KEY) or {}
-    same = (current.get("s"), current.get("k")) == (screen, key)
+    dialog = await state.get_state()
+    same = (current.get("s"), current.get("k"), current.get("st")) == (screen, key, dialog)
     query = str(current.get("q", "")) if same else ""
-    if not same or LIST_KEY not in data:
-        await state.update_data({LIST_KEY: {"s": screen, "k": key, "q": query}})
+    if not same:
+        await state.update_data({LIST_KEY: {"s": screen, "k": key, "q": query, "st": dialog}})
     return query
 
 
@@ -103,9 +104,12 @@ async def forget(state: FSMContext) -> None:
 
 
 async def _listed(message: Message, state: FSMContext) -> bool:
+    """Typed text while a list is shown, in the dialog state it was shown in: a question asked
+    since (another state) gets its answer, not a filtered list."""
     if not message.text or message.text.startswith("/"):
         return False
-    return LIST_KEY in await state.get_data()
+    current = (await state.get_data()).get(LIST_KEY)
+    return bool(current) and current.get("st") == await state.get_state()
 
 
 def build_router(screens: Mapping[str, Renderer]) -> Router:

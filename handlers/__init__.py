@@ -9,11 +9,18 @@ from aiogram import Router
 def build_routers() -> list[Router]:
     from bot import lists
     from handlers import calendar, common, reminders, staff, trainee
+    from handlers.staff import plans
     from handlers.trainee import apply, profile
 
     return [
         common.build_router(),
-        lists.build_router({"apply": apply.search_screen, "ethnicity": profile.search_screen}),
+        lists.build_router(
+            {
+                "apply": apply.search_screen,
+                "ethnicity": profile.search_screen,
+                "declare": plans.search_specialty,
+            }
+        ),
         *trainee.build_routers(),
         *staff.build_routers(),
         reminders.build_router(),
