@@ -17,6 +17,7 @@ COLORS = ("#C6DBEF", "#9ECAE1", "#6BAED6", "#4292C6", "#2171B5", "#08519C")
 WIDTH_IN = 8.0
 ROW_IN = 0.3  # each specialty's row: legible labels up to 60 specialties and beyond
 FRAME_IN = 1.7  # title, legend and the axis below the rows
+MIN_SLOTS = 4
 DPI = 120
 
 
@@ -39,7 +40,8 @@ def stats_figure(rows: Sequence[StatRow], labels: Mapping[str, str], title: str)
     small = FontProperties(family=family, size=8)
     ordered = by_size(rows)
     n = max(1, len(ordered))
-    fig = Figure(figsize=(WIDTH_IN, max(3.0, FRAME_IN + ROW_IN * n)), dpi=DPI, layout="constrained")
+    slots = max(n, MIN_SLOTS)  # a bar keeps its thickness when there are only one or two
+    fig = Figure(figsize=(WIDTH_IN, FRAME_IN + ROW_IN * slots), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     ys = list(range(len(ordered)))
@@ -67,7 +69,8 @@ def stats_figure(rows: Sequence[StatRow], labels: Mapping[str, str], title: str)
             fontproperties=small,
         )
     ax.set_xlim(0, top * 1.25)
-    ax.set_ylim(len(ordered) - 0.5, -0.5)  # the largest on top
+    pad = (slots - len(ordered)) / 2
+    ax.set_ylim(len(ordered) - 0.5 + pad, -0.5 - pad)  # the largest on top
     ax.set_yticks(ys)
     ax.set_yticklabels([r.specialty for r in ordered], fontproperties=font)
     ax.tick_params(axis="y", length=0)
