@@ -27,6 +27,8 @@ T = TypeVar("T")
 LIST_KEY = "list"
 QUERY_MAX = 40
 
+# (the typed message or the ✖ press, the list's key, the handler data) -> shown; a renderer
+# answers a press itself.
 Renderer = Callable[[Message | CallbackQuery, str, dict[str, Any]], Awaitable[bool]]
 
 
@@ -140,9 +142,8 @@ def build_router(screens: Mapping[str, Renderer]) -> Router:
 
     @router.callback_query(ListCb.filter(F.op == "clear"))
     async def clear(query: CallbackQuery, state: FSMContext, i18n: Translator, **data: Any) -> None:
-        if await render(query, state, "", {**data, "i18n": i18n}):
-            await query.answer()
-        else:
+        # A renderer answers the press itself (staff screens answer as they edit).
+        if not await render(query, state, "", {**data, "i18n": i18n}):
             await query.answer(i18n("error.stale"), show_alert=True)
 
     return router

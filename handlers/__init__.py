@@ -9,7 +9,7 @@ from aiogram import Router
 def build_routers() -> list[Router]:
     from bot import lists
     from handlers import calendar, common, reminders, staff, trainee
-    from handlers.staff import plans
+    from handlers.staff import changes, plans
     from handlers.trainee import apply, profile
 
     return [
@@ -19,6 +19,7 @@ def build_routers() -> list[Router]:
                 "apply": apply.search_screen,
                 "ethnicity": profile.search_screen,
                 "declare": plans.search_specialty,
+                "change": changes.search_values,
             }
         ),
         *trainee.build_routers(),

@@ -173,6 +173,8 @@ async def search_screen(event: Message | CallbackQuery, key: str, data: dict) ->
     if ApplicationStatus(app.status) is not ApplicationStatus.DRAFT or app.step != step:
         return False
     text, kb = await screen(ctx, actor, i18n, state, app)
+    if isinstance(event, CallbackQuery):
+        await event.answer()
     await show(event, text, kb)
     return True
 

@@ -415,6 +415,8 @@ async def search_screen(event: Message | CallbackQuery, key: str, data: dict[str
     if await state.get_state() != ProfileInput.value.state or values.get("f") != "ethnicity":
         return False
     module, rid = values["m"], int(values.get("r") or 0)
+    if isinstance(event, CallbackQuery):
+        await event.answer()
     await ask_field(event, state, data["i18n"], module, "ethnicity", rid, new=values.get("new"))
     return True
 

@@ -52,7 +52,8 @@ async def test_typing_filters_the_specialties_and_the_bases_of_the_wizard(
     assert "🔎 筛选「内科」" in found.text
     assert {"内科", "神经内科", "口腔内科"} <= {label.split(" ")[0] for label in labels}
     assert not any(label.startswith("儿科") for label in labels)
-    await user.press("✖ 显示全部")
+    pressed = await user.press("✖ 显示全部")
+    assert pressed.answer is not None  # the press is answered
     assert "🔎 筛选" not in user.last_bot_message().text
     await user.send("xyzxyz")
     assert "没有与「xyzxyz」匹配的选项" in user.last_bot_message().text
