@@ -20,6 +20,7 @@ COPY pyproject.toml requirements.lock README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY scheduler ./scheduler
+COPY reference ./reference
 COPY storage ./storage
 COPY workflow ./workflow
 

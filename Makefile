@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.updates_bench
 	$(BIN)/python -m bench.sweep_bench
 	$(BIN)/python -m bench.drain_bench
+	$(BIN)/python -m bench.compare_bench --short
 
 clean:
 	rm -rf $(VENV) .pytest_cache

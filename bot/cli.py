@@ -3,6 +3,8 @@
     zhupei run                                  start the bot
     zhupei db upgrade | db current              migrate the schema / show its revision
     zhupei import FILE... [--kind KIND]         load reference data from .xlsx or .csv
+    zhupei import --template KIND [--out FILE]  an .xlsx to fill in, with rules and codes
+    zhupei list bases|cities|specialties|batches [--search TEXT]   codes and names
     zhupei invite --role base|city|province --name NAME [--base CODE] [--city CODE]
     zhupei demo-data                            a realistic data set and three invitations
     zhupei handover [--out DIR]                 records changed since the last hand-over
@@ -31,14 +33,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import cli_backup, cli_keys
+from bot import cli_backup, cli_keys, cli_offices
 from bot.config import Settings
 from bot.keys import load_cipher
+from reference.importer import ImportFailed, Kind, Table, import_table, infer_kind, read_file
 from storage import migrate
 from storage.backup import BackupError
 from storage.crypto import KeyConfigError
 from storage.db import Database
-from storage.importer import ImportFailed, Kind, Table, import_table, infer_kind, read_file
 from storage.models import Base, City
 from workflow.clock import SystemClock
 from workflow.context import Ctx
@@ -203,6 +205,14 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if args.template:
+        if args.files or args.kind:
+            raise UsageError("--template KIND writes a template: name no files and no --kind")
+        return cli_offices.write_template(args, settings)
+    if not args.files:
+        raise UsageError("name the files to import, or --template KIND")
+    if args.out or args.lang:
+        raise UsageError("--out and --lang go with --template")
     return asyncio.run(_import(args, settings))
 
 
@@ -276,7 +286,7 @@ def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _demo(settings: Settings) -> int:
-    from storage import demo_data
+    from reference import demo_data
 
     db = await _open(settings)
     try:
@@ -360,14 +370,38 @@ def build_parser() -> argparse.ArgumentParser:
     cli_backup.register(db_sub)
     cli_keys.register(sub)
 
-    imp = sub.add_parser("import", help="import reference data from .xlsx or .csv files")
-    imp.add_argument("files", nargs="+", metavar="FILE")
+    from bot.import_template import columns_help
+
+    imp = sub.add_parser(
+        "import",
+        help="import reference data from .xlsx or .csv files",
+        description=(
+            "Import .xlsx (first sheet) or .csv (UTF-8, GBK or GB18030) files; a title or note "
+            "row above the header is skipped. Every row is checked first: one bad row and "
+            "nothing of its file is applied. Codes are text: a code that lost its leading zeros "
+            "in a number cell is refused."
+        ),
+        epilog=columns_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    imp.add_argument("files", nargs="*", metavar="FILE")
     imp.add_argument(
         "--kind",
         choices=[k.value for k in Kind],
         help="what the files hold (default: from each file's name, else its header)",
     )
-    imp.set_defaults(handler=cmd_import)
+    imp.add_argument(
+        "--template",
+        metavar="KIND",
+        choices=[k.value for k in Kind],
+        help="write an .xlsx template of this kind instead: header, example, rules, valid codes",
+    )
+    imp.add_argument(
+        "--out", metavar="FILE", help="the template's path (default: KIND-template.xlsx)"
+    )
+    imp.add_argument("--lang", choices=["zh-CN", "en"], help="the template's language (zh-CN)")
+    imp.set_defaults(handler=cmd_import, parser=imp)
+    cli_offices.add_list_parser(sub)
 
     inv = sub.add_parser("invite", help="create a staff account and its one-time invitation link")
     inv.add_argument("--role", required=True, choices=[r.value for r in ROLE_LABELS])
@@ -411,7 +445,13 @@ def main(argv: list[str] | None = None, *, settings: Settings | None = None) -> 
             getattr(args, "parser", parser).error(str(exc))
         except SystemExit as usage:
             return int(usage.code or 2)
-    except (UserError, migrate.SchemaNotCurrent, KeyConfigError, BackupError) as exc:
+    except (
+        UserError,
+        cli_offices.Refused,
+        migrate.SchemaNotCurrent,
+        KeyConfigError,
+        BackupError,
+    ) as exc:
         print(f"zhupei: {exc}", file=sys.stderr)
     except ImportFailed as exc:
         _report_failure(exc)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import html
 import io
 import re
+import unicodedata
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -89,8 +90,47 @@ def plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def _sheet(wb: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Fill the workbook's first sheet."""
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
+MAX_WIDTH = 60
+
+
+def display_width(value: Any) -> int:
+    """Characters as a spreadsheet shows them: a Chinese character takes two."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return len("2026-07-01 09:00")
+    if isinstance(value, date):
+        return len("2026-07-01")
+    text = str(value)
+    return max(
+        (
+            sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+            for line in text.splitlines()
+        ),
+        default=0,
+    )
+
+
+def local_time(i18n: Translator, value: datetime | None) -> datetime | None:
+    """An aware time as the naive Asia/Shanghai wall-clock an Excel date-time cell holds."""
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(i18n.tz).replace(tzinfo=None)
+
+
+def _sheet(
+    wb: Workbook,
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    text_columns: Sequence[int] = (),
+) -> None:
+    """Fill the workbook's first sheet: a bold, frozen header with a filter, date-times and
+    dates as real cells with a readable format, `text_columns` (0-based) as text, columns as
+    wide as their content."""
     ws = wb.worksheets[0]
     ws.title = title[:31]
     ws.append(list(header))
@@ -98,14 +138,22 @@ def _sheet(wb: Workbook, title: str, header: Sequence[str], rows: Sequence[Seque
         cell.font = Font(bold=True)
     for row in rows:
         ws.append(list(row))
-    for i, name in enumerate(header, start=1):
-        width = max([len(str(name))] + [len(str(r[i - 1] or "")) for r in rows[:200]])
-        ws.column_dimensions[get_column_letter(i)].width = min(max(10, width * 1.6), 50)
     for row_cells in ws.iter_rows(min_row=2):
         for cell in row_cells:
-            if isinstance(cell.value, date) and not isinstance(cell.value, datetime):
-                cell.number_format = "yyyy-mm-dd"
+            if isinstance(cell.value, datetime):
+                cell.number_format = DATETIME_FORMAT
+            elif isinstance(cell.value, date):
+                cell.number_format = DATE_FORMAT
+            elif cell.column - 1 in text_columns and cell.value is not None:
+                cell.value = str(cell.value)
+                cell.number_format = "@"
+    for i, name in enumerate(header, start=1):
+        # The header's filter button takes about three characters.
+        width = max([display_width(name) + 3] + [display_width(r[i - 1]) for r in rows[:500]])
+        ws.column_dimensions[get_column_letter(i)].width = min(max(8, width + 2), MAX_WIDTH)
     ws.freeze_panes = "A2"
+    if header:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(ws.max_row, 1)}"
 
 
 def _about(
@@ -115,17 +163,21 @@ def _about(
     ws.append([i18n("staff.xlsx.about_title"), plain(title)])
     ws.append([i18n("staff.xlsx.about_filters"), plain(filters)])
     ws.append([i18n("staff.xlsx.about_count"), count])
-    ws.append([i18n("staff.xlsx.about_at"), i18n.datetime(now)])
+    ws.append([i18n("staff.xlsx.about_at"), local_time(i18n, now)])
+    ws["B4"].number_format = DATETIME_FORMAT
+    _fit(ws)
+
+
+def _fit(ws: Any) -> None:
+    for column in ws.columns:
+        width = max(display_width(c.value) for c in column)
+        ws.column_dimensions[column[0].column_letter].width = min(max(8, width + 2), MAX_WIDTH)
 
 
 def _save(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def _when(i18n: Translator, value: datetime | None) -> str | None:
-    return i18n.datetime(value) if value else None
 
 
 def applications_xlsx(
@@ -155,17 +207,17 @@ def applications_xlsx(
                 r.site_name,
                 i18n("common.yes") if r.accept_reassignment else i18n("common.no"),
                 plain(i18n.label("status", r.status)),
-                _when(i18n, r.submitted_at),
+                local_time(i18n, r.submitted_at),
                 i18n("common.yes") if r.sent_at else i18n("common.no"),
-                _when(i18n, r.sent_at),
-                _when(i18n, r.confirmed_at),
+                local_time(i18n, r.sent_at),
+                local_time(i18n, r.confirmed_at),
                 i18n(f"staff.lbl.checkin.{r.checkin}") if r.checkin else None,
-                _when(i18n, r.checkin_at),
+                local_time(i18n, r.checkin_at),
                 r.not_admitted_reason,
             ]
         )
-    _sheet(wb, plain(title), header, data)
-    _about(wb, i18n, title, filters, len(rows), now or datetime.now().astimezone())
+    _sheet(wb, plain(title), header, data, text_columns=(APP_COLUMNS.index("id_number"),))
+    _about(wb, i18n, title, filters, len(rows), now or datetime.now(UTC))
     return _save(wb)
 
 
@@ -197,8 +249,8 @@ def trainings_xlsx(
             ]
         )
     title = i18n("staff.xlsx.years_sheet")
-    _sheet(wb, title, header, data)
-    _about(wb, i18n, title, filters, len(rows), now or datetime.now().astimezone())
+    _sheet(wb, title, header, data, text_columns=(YEARS_COLUMNS.index("id_number"),))
+    _about(wb, i18n, title, filters, len(rows), now or datetime.now(UTC))
     return _save(wb)
 
 
@@ -246,11 +298,54 @@ def read_years_xlsx(data: bytes) -> list[YearsRow]:
         wb.close()
 
 
-def handover_xlsx(rows: Sequence[dict[str, Any]]) -> bytes:
+HANDOVER_TIMES = ("sent_at", "confirmed_at", "reduction_applied_at", "changed_at")
+HANDOVER_DATES = ("birth_date", "training_start", "training_end")
+# Fields of a hand-over row that hold an enum value, and the texts that name each value.
+HANDOVER_LABELS = {
+    "id_type": "label.id_type.{}",
+    "gender": "trainee.profile.gender.{}",
+    "personnel_type": "label.ptype.{}",
+    "status": "label.status.{}",
+    "checkin": "staff.lbl.checkin.{}",
+    "training_status": "staff.lbl.training.{}",
+}
+
+
+def _handover_value(i18n: Translator, field: str, value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if field in HANDOVER_TIMES:
+        return local_time(i18n, datetime.fromisoformat(value))
+    if field in HANDOVER_DATES:
+        return date.fromisoformat(value)
+    if field in HANDOVER_LABELS:
+        key = HANDOVER_LABELS[field].format(value)
+        return plain(i18n(key)) if i18n.has(key) else value
+    return value
+
+
+def handover_xlsx(
+    rows: Sequence[dict[str, Any]],
+    since: datetime | None,
+    until: datetime,
+    i18n: Translator | None = None,
+) -> bytes:
+    """The hand-over for people: Chinese headers, names instead of codes, local date-times.
+    The JSON written beside it keeps the codes for machines."""
     from workflow.handover import FIELDS
 
+    i18n = i18n or Translator("zh-CN")
     wb = Workbook()
-    _sheet(wb, "handover", FIELDS, [[r.get(f) for f in FIELDS] for r in rows])
+    header = [i18n(f"offices.handover.column.{f}") for f in FIELDS]
+    data = [[_handover_value(i18n, f, r.get(f)) for f in FIELDS] for r in rows]
+    _sheet(wb, i18n("offices.handover.sheet"), header, data, (FIELDS.index("id_number"),))
+    ws = wb.create_sheet(i18n("offices.handover.about_sheet")[:31])
+    ws.append([i18n("offices.handover.about_since"), local_time(i18n, since)])
+    ws.append([i18n("offices.handover.about_until"), local_time(i18n, until)])
+    ws.append([i18n("offices.handover.about_count"), len(rows)])
+    ws.append([i18n("offices.handover.about_note")])
+    ws["B1"].number_format = ws["B2"].number_format = DATETIME_FORMAT
+    _fit(ws)
     return _save(wb)
 
 

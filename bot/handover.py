@@ -40,7 +40,11 @@ async def run_handover(ctx: Ctx, actor: Actor | None, out_dir: Path) -> Handover
         "rows": result.rows,
     }
     xlsx_path, json_path = await asyncio.to_thread(
-        _write, out_dir, stem, exports.handover_xlsx(result.rows), payload
+        _write,
+        out_dir,
+        stem,
+        exports.handover_xlsx(result.rows, record.since, record.until),
+        payload,
     )
     return HandoverFiles(xlsx_path, json_path, len(result.rows), record.since, record.until)
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from stdnum.cn import ric
 
-from storage.demo_data import DEMO_BASE, STAFF
+from reference.demo_data import DEMO_BASE, STAFF
 from storage.models import Account, Base, Batch, Specialty
 from workflow import accounts, admission, application, profile
 from workflow.actor import Actor

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.services import Services
 from bot.webchat.personas import staff_invitations
-from storage import demo_data
-from storage.importer import Kind, import_table
+from reference import demo_data
+from reference.importer import Kind, import_table
 from storage.models import Batch
 
 CONFIRM_START = 7  # the column 学员确认开始时间 of demo_data.batches_table

@@ -5,20 +5,25 @@ then sends like any other (the base is told)."""
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.i18n import Translator
 from handlers.staff.callbacks import AllocCb, AppCb
-from handlers.staff.common import Env, Event, args_of, button, int_arg, make_env, menu_back, reply
+from handlers.staff.common import (
+    Env,
+    Event,
+    args_of,
+    button,
+    int_arg,
+    menu_back,
+    reply,
+    staff_router,
+)
 from handlers.staff.records import show_card
 from storage.models import Base, Specialty
 from workflow import allocation, queues
-from workflow.actor import Actor
-from workflow.context import Ctx
 from workflow.enums import Role
 from workflow.errors import DomainError, NotFound
 from workflow.queues import View
@@ -103,19 +108,15 @@ async def make_offer(
 
 
 def build_router() -> Router:
-    router = Router(name="staff-allocation")
+    router = staff_router(name="staff-allocation")
 
     @router.callback_query(AllocCb.filter())
     async def on_alloc(
         query: CallbackQuery,
         callback_data: AllocCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, *ROLES)
+        env.require(*ROLES)
         cb = callback_data
         if cb.op == "site":
             await show_sites(env, query, cb)
@@ -130,13 +131,9 @@ def build_router() -> Router:
     async def offer_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, *ROLES)
+        env.require(*ROLES)
         usage = env.t("usage.offer")
         args = args_of(command.args)
         if len(args) == 1:
@@ -148,7 +145,7 @@ def build_router() -> Router:
         if len(args) == 4:
             site_id = int_arg(args[3], usage=usage)
         else:
-            sites = await queues.sites_of(ctx, base_id)
+            sites = await queues.sites_of(env.ctx, base_id)
             if not sites:
                 raise NotFound("base")
             site_id = sites[0].id or 0

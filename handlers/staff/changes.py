@@ -7,15 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 
 from bot import lists
-from bot.i18n import Translator
 from bot.keyboards import pager_row
 from handlers.staff.callbacks import AppCb, ChgCb, ListCb
 from handlers.staff.common import (
@@ -30,11 +28,10 @@ from handlers.staff.common import (
     on_input,
     page_line,
     reply,
+    staff_router,
 )
 from storage.models import Base, Specialty
 from workflow import changes, queues
-from workflow.actor import Actor
-from workflow.context import Ctx
 from workflow.enums import (
     INFO_CHANGES,
     STATUS_CHANGES,
@@ -269,31 +266,22 @@ async def typed_refusal(env: Env, message: Message, data: dict) -> None:  # type
 
 
 def build_router() -> Router:
-    router = Router(name="staff-changes")
+    router = staff_router(name="staff-changes")
 
     @router.message(Command("changes"))
     async def changes_cmd(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         await show_requests(env, message)
 
     @router.message(Command("change"))
     async def change_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
+        env.require(Role.BASE)
         usage = env.t("usage.change")
         parts = (command.args or "").split(maxsplit=2)
         if len(parts) < 2:
@@ -310,13 +298,9 @@ def build_router() -> Router:
     async def decide_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, *COMMISSION)
+        env.require(*COMMISSION)
         usage = env.t("usage.decide")
         parts = (command.args or "").split(maxsplit=2)
         if len(parts) < 2 or parts[1].lower() not in ("yes", "no", "是", "否"):
@@ -324,9 +308,9 @@ def build_router() -> Router:
         change_id = int_arg(parts[0], usage=usage)
         approve = parts[1].lower() in ("yes", "是")
         await changes.decide(
-            ctx, env.actor, change_id, approve, parts[2] if len(parts) > 2 else None
+            env.ctx, env.actor, change_id, approve, parts[2] if len(parts) > 2 else None
         )
-        await ctx.session.commit()
+        await env.ctx.session.commit()
         await show_request(
             env, message, change_id, note=env.t("done.approved" if approve else "done.refused")
         )
@@ -335,18 +319,14 @@ def build_router() -> Router:
     async def on_change(
         query: CallbackQuery,
         callback_data: ChgCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
         cb = callback_data
         if cb.op in ("kind", "val") and cb.kind not in set(ChangeKind):
             raise DomainError("stale")
         base_ops = ("info", "stat", "kind", "val")
         roles = (Role.BASE,) if cb.op in base_ops else COMMISSION if cb.op in ("ok", "no") else ()
-        env = await make_env(ctx, actor, i18n, state, bot, *roles)
+        env.require(*roles)
         if cb.op == "list":
             await show_requests(env, query, cb.page)
         elif cb.op in ("info", "stat"):
@@ -356,11 +336,11 @@ def build_router() -> Router:
         elif cb.op == "val":
             await file_change(env, query, cb.app, cb.kind, cb.val)
         elif cb.op == "ok":
-            await changes.decide(ctx, env.actor, cb.id, True)
-            await ctx.session.commit()
+            await changes.decide(env.ctx, env.actor, cb.id, True)
+            await env.ctx.session.commit()
             await show_request(env, query, cb.id, note=env.t("done.approved"))
         elif cb.op == "no":
-            await queues.change_request(ctx, env.actor, cb.id)
+            await queues.change_request(env.ctx, env.actor, cb.id)
             await ask(
                 env,
                 query,

@@ -8,12 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiogram import Bot
+from aiogram import BaseMiddleware, Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
@@ -64,6 +70,10 @@ class Env:
     def t(self, key: str, /, **params: Any) -> str:
         return self.i18n(f"staff.{key}", **params)
 
+    def require(self, *roles: Role) -> Actor:
+        """Narrow the screen to `roles` (the middleware only checked for a staff role)."""
+        return need(self.actor, *roles)
+
     def when(self, value: datetime | None) -> str:
         return self.i18n.datetime(value) if value else "—"
 
@@ -83,6 +93,33 @@ async def make_env(
     if reset and await state.get_state() in (StaffInput.text.state, StaffInput.upload.state):
         await done_asking(state)
     return Env(ctx, staff, i18n, state, bot)
+
+
+class EnvMiddleware(BaseMiddleware):
+    """Builds `env` for a staff handler that asks for it: the actor must be staff (any role;
+    a handler narrows with `env.require`), and a question left unanswered is forgotten."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        wanted = data.get("handler")
+        if wanted is not None and "env" in wanted.params:
+            data["env"] = await make_env(
+                data["ctx"], data.get("actor"), data["i18n"], data["state"], data["bot"]
+            )
+        return await handler(event, data)
+
+
+def staff_router(name: str) -> Router:
+    """A staff feature's router, whose handlers can take `env: Env`."""
+    router = Router(name=name)
+    middleware = EnvMiddleware()
+    router.message.middleware(middleware)
+    router.callback_query.middleware(middleware)
+    return router
 
 
 InputHandler = Callable[[Env, Message, dict[str, Any]], Awaitable[None]]

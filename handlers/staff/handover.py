@@ -3,16 +3,12 @@ platform, as `.xlsx` and JSON sent to the chat."""
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, FSInputFile, Message
 
 from bot.handover import run_handover
-from bot.i18n import Translator
-from handlers.staff.common import Env, Event, chat_of, make_env, reply
-from workflow.actor import Actor
-from workflow.context import Ctx
+from handlers.staff.common import Env, Event, chat_of, reply, staff_router
 from workflow.enums import Role
 
 
@@ -31,18 +27,14 @@ async def do_handover(env: Env, event: Event) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="staff-handover")
+    router = staff_router(name="staff-handover")
 
     @router.message(Command("handover"))
     async def handover_cmd(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.PROVINCE)
+        env.require(Role.PROVINCE)
         await do_handover(env, message)
 
     return router

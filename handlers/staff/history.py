@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import html
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import Translator
-from handlers.staff.common import Env, Event, HistCb, int_arg, make_env, reply
+from handlers.staff.common import Env, Event, HistCb, int_arg, reply, staff_router
 from workflow import history
-from workflow.actor import Actor
-from workflow.context import Ctx
 from workflow.errors import DomainError
 
 
@@ -52,19 +48,14 @@ def _state(env: Env, value: str | None) -> str:
 
 
 def build_router() -> Router:
-    router = Router(name="staff-history")
+    router = staff_router(name="staff-history")
 
     @router.message(Command("history"))
     async def history_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         parts = (command.args or "").split()
         usage = env.t("usage.history")
         if len(parts) != 2:
@@ -75,13 +66,8 @@ def build_router() -> Router:
     async def on_history(
         query: CallbackQuery,
         callback_data: HistCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         await show_history(env, query, callback_data.kind, callback_data.id)
 
     return router

@@ -4,7 +4,7 @@ the multi-select for 发送录取结果. The rows come from `workflow.queues`, o
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -20,16 +20,14 @@ from handlers.staff.common import (
     ask,
     button,
     chat_of,
-    make_env,
     menu_back,
     on_input,
     page_line,
     reply,
+    staff_router,
 )
 from storage.models import Batch, Specialty
 from workflow import admission, queues
-from workflow.actor import Actor
-from workflow.context import Ctx
 from workflow.enums import ApplicationStatus as S
 from workflow.enums import Role
 from workflow.errors import DomainError
@@ -286,28 +284,18 @@ async def export(env: Env, query: CallbackQuery, kind: str) -> None:
 # --- the router -----------------------------------------------------------------------------
 
 
-async def list_env(
-    ctx: Ctx, actor: Actor | None, i18n: Translator, state: FSMContext, bot: Bot, kind: str
-) -> Env:
-    return await make_env(ctx, actor, i18n, state, bot, *ROLES_OF.get(kind, (Role.BASE,)))
-
-
 def build_router() -> Router:
-    router = Router(name="staff-lists")
+    router = staff_router(name="staff-lists")
 
     @router.callback_query(ListCb.filter())
     async def on_list(
         query: CallbackQuery,
         callback_data: ListCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
         kind, op, page = callback_data.kind, callback_data.op, callback_data.page
-        env = await list_env(ctx, actor, i18n, state, bot, kind)
-        flt = await load_filter(state, kind)
+        env.require(*ROLES_OF.get(kind, (Role.BASE,)))
+        flt = await load_filter(env.state, kind)
         if op == "page":
             await show_list(env, query, kind, None if page < 0 else page)
         elif op == "fb":
@@ -316,7 +304,7 @@ def build_router() -> Router:
             await pick_specialty(env, query, kind, page)
         elif op in ("fbs", "fss"):
             flt["b" if op == "fbs" else "s"] = callback_data.arg or None
-            await save_filter(state, kind, flt)
+            await save_filter(env.state, kind, flt)
             await show_list(env, query, kind, 0)
         elif op == "fq":
             await ask(
@@ -329,17 +317,17 @@ def build_router() -> Router:
             )
         elif op == "fx":
             flt["x"] = next_extra(kind, flt.get("x"))
-            await save_filter(state, kind, flt)
+            await save_filter(env.state, kind, flt)
             await show_list(env, query, kind, 0)
         elif op == "clr":
-            await save_filter(state, kind, {})
+            await save_filter(env.state, kind, {})
             await show_list(env, query, kind, 0)
         elif op == "exp":
             await export(env, query, kind)
         elif op == "sel":
             await toggle(env, query, callback_data)
         elif op == "selclr":
-            await state.update_data(staff_sel=[])
+            await env.state.update_data(staff_sel=[])
             await show_list(env, query, kind, page)
         elif op == "send":
             await send_selected(env, query)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.i18n import Translator
 from handlers.staff import changes, handover, plans, stats, team, years
-from handlers.staff.common import Env, Event, MenuCb, button, make_env, reply
+from handlers.staff.common import Env, Event, MenuCb, button, reply, staff_router
 from handlers.staff.lists import YEARS, show_list
 from workflow import next_step, queues
-from workflow.actor import Actor
-from workflow.context import Ctx
 from workflow.enums import Role
 
 SECTIONS: dict[Role, tuple[str, ...]] = {
@@ -100,31 +96,21 @@ async def open_section(env: Env, query: CallbackQuery, section: str) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="staff-menu")
+    router = staff_router(name="staff-menu")
 
     @router.message(Command("menu"))
     async def menu_cmd(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         await show_menu(env, message)
 
     @router.callback_query(MenuCb.filter())
     async def on_menu(
         query: CallbackQuery,
         callback_data: MenuCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         if callback_data.section == "home":
             await show_menu(env, query)
         else:

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 
 from bot import lists
-from bot.i18n import Translator
 from bot.keyboards import pager_row
 from handlers.staff.callbacks import PlanCb
 from handlers.staff.common import (
@@ -30,11 +28,10 @@ from handlers.staff.common import (
     on_input,
     page_line,
     reply,
+    staff_router,
 )
 from storage.models import Batch, Specialty
 from workflow import plans, queues
-from workflow.actor import Actor
-from workflow.context import Ctx
 from workflow.enums import Role
 from workflow.errors import DomainError, NotFound
 
@@ -244,19 +241,14 @@ async def resolve_specialty(env: Env, batch: Batch, text: str) -> int:
 
 
 def build_router() -> Router:
-    router = Router(name="staff-plans")
+    router = staff_router(name="staff-plans")
 
     @router.message(Command("plans"))
     async def plans_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         if command.args:
             await show_plans(env, message, int_arg(command.args, usage=env.t("usage.plans")))
         else:
@@ -265,26 +257,17 @@ def build_router() -> Router:
     @router.message(Command("batches"))
     async def batches_cmd(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         await show_batches(env, message)
 
     @router.message(Command("declare"))
     async def declare_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
+        env.require(Role.BASE)
         args = args_of(command.args)
         if not args:
             await pick_batch(env, message, "dspec")
@@ -292,68 +275,54 @@ def build_router() -> Router:
         usage = env.t("usage.declare")
         if len(args) != 3:
             raise DomainError("staff.usage", usage=usage)
-        batch = await ctx.get(Batch, int_arg(args[0], usage=usage))
+        batch = await env.ctx.get(Batch, int_arg(args[0], usage=usage))
         spec_id = await resolve_specialty(env, batch, args[1])
         plan = await plans.declare(
-            ctx, env.actor, batch.id or 0, spec_id, int_arg(args[2], usage=usage)
+            env.ctx, env.actor, batch.id or 0, spec_id, int_arg(args[2], usage=usage)
         )
-        await ctx.session.commit()
+        await env.ctx.session.commit()
         await declared(env, message, plan, new=True)
 
     @router.message(Command("planreview"))
     async def review_cmd(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.PROVINCE)
+        env.require(Role.PROVINCE)
         await show_review(env, message)
 
     @router.message(Command("approveplan", "adjustplan"))
     async def decide_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.PROVINCE)
+        env.require(Role.PROVINCE)
         name = command.command
         usage = env.t(f"usage.{name}")
         parts = (command.args or "").split(maxsplit=2)
         plan_id = int_arg(parts[0] if parts else None, usage=usage)
         if name == "approveplan":
-            plan = await plans.decide(ctx, env.actor, plan_id)
+            plan = await plans.decide(env.ctx, env.actor, plan_id)
         else:
             number = int_arg(parts[1] if len(parts) > 1 else None, usage=usage)
             plan = await plans.decide(
-                ctx, env.actor, plan_id, number, parts[2] if len(parts) > 2 else None
+                env.ctx, env.actor, plan_id, number, parts[2] if len(parts) > 2 else None
             )
-        await ctx.session.commit()
+        await env.ctx.session.commit()
         await show_review(env, message, note=env.t("done.plan_decided", id=plan.id, n=plan.planned))
 
     @router.callback_query(PlanCb.filter())
     async def on_plan(
         query: CallbackQuery,
         callback_data: PlanCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
         cb = callback_data
         if cb.op in ("dspec", "dnum", "b_dspec"):
-            env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
+            env.require(Role.BASE)
         elif cb.op in ("rev", "ok", "adj"):
-            env = await make_env(ctx, actor, i18n, state, bot, Role.PROVINCE)
-        else:
-            env = await make_env(ctx, actor, i18n, state, bot)
+            env.require(Role.PROVINCE)
         if cb.op.startswith("b_"):
             await pick_batch(env, query, cb.op[2:], cb.page)
         elif cb.op in ("view", "open"):  # "open": from a notice, which stays as it is
@@ -363,8 +332,8 @@ def build_router() -> Router:
         elif cb.op == "dspec":
             await pick_specialty(env, query, cb.batch, cb.page)
         elif cb.op == "dnum":
-            batch = await ctx.get(Batch, cb.batch)
-            spec = await ctx.get(Specialty, cb.spec)
+            batch = await env.ctx.get(Batch, cb.batch)
+            spec = await env.ctx.get(Specialty, cb.spec)
             await ask(
                 env,
                 query,
@@ -377,8 +346,8 @@ def build_router() -> Router:
         elif cb.op == "rev":
             await show_review(env, query, cb.page)
         elif cb.op == "ok":
-            plan = await plans.decide(ctx, env.actor, cb.plan)
-            await ctx.session.commit()
+            plan = await plans.decide(env.ctx, env.actor, cb.plan)
+            await env.ctx.session.commit()
             await show_review(
                 env, query, note=env.t("done.plan_decided", id=plan.id, n=plan.planned)
             )

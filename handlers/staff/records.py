@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.i18n import Translator
 from handlers.staff.callbacks import AllocCb, AppCb, ChgCb, ListCb
 from handlers.staff.common import (
     Env,
@@ -24,9 +22,9 @@ from handlers.staff.common import (
     ask,
     button,
     int_arg,
-    make_env,
     on_input,
     reply,
+    staff_router,
 )
 from handlers.staff.lists import ROLES_OF, show_list
 from workflow import admission, queues
@@ -181,26 +179,22 @@ COMMANDS = {
 
 
 def build_router() -> Router:
-    router = Router(name="staff-records")
+    router = staff_router(name="staff-records")
 
     @router.callback_query(AppCb.filter())
     async def on_card(
         query: CallbackQuery,
         callback_data: AppCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
         kind, act, app_id = callback_data.kind, callback_data.act, callback_data.id
         if kind not in ROLES_OF or kind == "yrs":
             kind = View.PRE.value
-        env = await make_env(ctx, actor, i18n, state, bot, *ROLES_OF[kind])
+        env.require(*ROLES_OF[kind])
         if act in ("card", "open"):  # "open": from a notice, which stays as it is
             await show_card(env, query, kind, app_id, new=act == "open")
         elif act == "rej":
-            row = await queues.application(ctx, env.actor, app_id, View(kind))
+            row = await queues.application(env.ctx, env.actor, app_id, View(kind))
             await ask(
                 env,
                 query,
@@ -221,13 +215,9 @@ def build_router() -> Router:
         async def handler(
             message: Message,
             command: CommandObject,
-            ctx: Ctx,
-            actor: Actor | None,
-            i18n: Translator,
-            state: FSMContext,
-            bot: Bot,
+            env: Env,
         ) -> None:
-            env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
+            env.require(Role.BASE)
             app_id = int_arg(command.args, usage=env.t(f"usage.{name}"))
             view = await perform(env, act, app_id)
             await show_card(env, message, view.value, app_id, note=env.t(f"done.{act}"))
@@ -239,48 +229,36 @@ def build_router() -> Router:
     async def reject_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
+        env.require(Role.BASE)
         parts = (command.args or "").split(maxsplit=1)
         app_id = int_arg(parts[0] if parts else None, usage=env.t("usage.reject"))
-        await admission.reject(ctx, env.actor, app_id, parts[1] if len(parts) > 1 else None)
-        await ctx.session.commit()
+        await admission.reject(env.ctx, env.actor, app_id, parts[1] if len(parts) > 1 else None)
+        await env.ctx.session.commit()
         await show_card(env, message, View.PRE.value, app_id, note=env.t("done.rej"))
 
     @router.message(Command("send"))
     async def send_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
+        env.require(Role.BASE)
         ids = [int_arg(a, usage=env.t("usage.send")) for a in args_of(command.args)]
         if not ids:
             raise DomainError("staff.usage", usage=env.t("usage.send"))
-        apps = await admission.send_results(ctx, env.actor, ids)
-        await ctx.session.commit()
+        apps = await admission.send_results(env.ctx, env.actor, ids)
+        await env.ctx.session.commit()
         await show_list(env, message, View.ADM.value, note=env.t("done.sent_n", n=len(apps)))
 
     @router.message(Command("confirm"))
     async def confirm_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.CITY, Role.PROVINCE)
+        env.require(Role.CITY, Role.PROVINCE)
         if not command.args:
             await show_list(env, message, View.CNF.value, 0)
             return
@@ -292,13 +270,9 @@ def build_router() -> Router:
     async def checkin_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
+        env.require(Role.BASE)
         args = args_of(command.args)
         if not args:
             await show_list(env, message, View.CHK.value, 0)
@@ -318,13 +292,9 @@ def build_router() -> Router:
     @router.message(Command("alloc"))
     async def alloc_cmd(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.BASE, Role.PROVINCE)
+        env.require(Role.BASE, Role.PROVINCE)
         await show_list(env, message, View.ALC.value, 0)
 
     return router
@@ -338,11 +308,7 @@ def _list_command(router: Router, name: str, view: View) -> None:
     @router.message(Command(name))
     async def handler(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, *queues.VIEW_ROLES[view])
+        env.require(*queues.VIEW_ROLES[view])
         await show_list(env, message, view.value, 0)

@@ -6,21 +6,26 @@ from __future__ import annotations
 
 import asyncio
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import charts
-from bot.i18n import Translator
 from bot.keyboards import pager_row
 from handlers.staff.callbacks import StatsCb
-from handlers.staff.common import Env, Event, button, chat_of, int_arg, make_env, menu_back, reply
+from handlers.staff.common import (
+    Env,
+    Event,
+    button,
+    chat_of,
+    int_arg,
+    menu_back,
+    reply,
+    staff_router,
+)
 from storage.models import Batch
 from workflow import queues, stats
-from workflow.actor import Actor
-from workflow.context import Ctx
 
 WIDTHS = (4, 5, 5, 5, 5, 5, 5)
 
@@ -74,19 +79,14 @@ async def show_stats(env: Env, event: Event, batch_id: int) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="staff-stats")
+    router = staff_router(name="staff-stats")
 
     @router.message(Command("stats"))
     async def stats_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         if command.args:
             await show_stats(env, message, int_arg(command.args, usage=env.t("usage.stats")))
         else:
@@ -96,13 +96,8 @@ def build_router() -> Router:
     async def on_stats(
         query: CallbackQuery,
         callback_data: StatsCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         if callback_data.batch:
             await show_stats(env, query, callback_data.batch)
         else:

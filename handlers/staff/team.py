@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.disabled import update_chat_menu
-from bot.i18n import Translator
 from bot.keyboards import page_of, pager_row
-from handlers.staff.common import Env, Event, int_arg, make_env, menu_back, reply
+from handlers.staff.common import Env, Event, int_arg, menu_back, reply, staff_router
 from workflow import staff_accounts
-from workflow.actor import Actor
-from workflow.context import Ctx
 from workflow.enums import Role
 
 PAGE = 8
@@ -72,35 +68,23 @@ async def toggle(env: Env, event: Event, account_id: int, active: bool, page: in
 
 
 def build_router() -> Router:
-    router = Router(name="staff-team")
-
-    async def env_of(
-        ctx: Ctx, actor: Actor | None, i18n: Translator, state: FSMContext, bot: Bot
-    ) -> Env:
-        return await make_env(ctx, actor, i18n, state, bot, Role.PROVINCE)
+    router = staff_router(name="staff-team")
 
     @router.message(Command("team"))
     async def team_cmd(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        await show_team(await env_of(ctx, actor, i18n, state, bot), message)
+        env.require(Role.PROVINCE)
+        await show_team(env, message)
 
     @router.message(Command("disable", "enable"))
     async def toggle_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await env_of(ctx, actor, i18n, state, bot)
+        env.require(Role.PROVINCE)
         usage = env.t(f"usage.{command.command}")
         account_id = int_arg(command.args, usage=usage)
         await toggle(env, message, account_id, command.command == "enable")
@@ -109,13 +93,9 @@ def build_router() -> Router:
     async def on_team(
         query: CallbackQuery,
         callback_data: TeamCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await env_of(ctx, actor, i18n, state, bot)
+        env.require(Role.PROVINCE)
         if callback_data.op in ("off", "on"):
             await toggle(env, query, callback_data.id, callback_data.op == "on", callback_data.page)
         else:

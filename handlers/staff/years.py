@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import io
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import exports
-from bot.i18n import Translator
 from bot.keyboards import pager_row
 from handlers.staff.callbacks import ListCb, RedCb, YearsCb
 from handlers.staff.common import (
@@ -24,17 +22,15 @@ from handlers.staff.common import (
     button,
     chat_of,
     int_arg,
-    make_env,
     menu_back,
     on_input,
     page_line,
     reply,
+    staff_router,
 )
 from handlers.staff.lists import YEARS, show_list
 from storage import files
 from workflow import queues, training, years_import
-from workflow.actor import Actor
-from workflow.context import Ctx
 from workflow.enums import DocumentKind, ReductionStatus, Role
 from workflow.errors import DomainError
 from workflow.profile import parse_date
@@ -260,34 +256,24 @@ async def typed_send_back(env: Env, message: Message, data: dict) -> None:  # ty
 
 
 def build_router() -> Router:
-    router = Router(name="staff-years")
+    router = staff_router(name="staff-years")
 
     @router.message(Command("trainings"))
     async def trainings_cmd(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
+        env.require(Role.BASE)
         await show_list(env, message, YEARS, 0)
 
     @router.callback_query(YearsCb.filter())
     async def on_training(
         query: CallbackQuery,
         callback_data: YearsCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         if callback_data.op == "set":
-            need_base = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
-            row = await queues.training(ctx, need_base.actor, callback_data.id)
+            row = await queues.training(env.ctx, env.require(Role.BASE), callback_data.id)
             await ask(
                 env,
                 query,
@@ -303,13 +289,9 @@ def build_router() -> Router:
     async def setyears_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
+        env.require(Role.BASE)
         parts = (command.args or "").split(maxsplit=1)
         tid = int_arg(parts[0] if parts else None, usage=env.t("usage.setyears"))
         try:
@@ -318,44 +300,34 @@ def build_router() -> Router:
             if err.code == "staff.years_format":
                 raise DomainError("staff.usage", usage=env.t("usage.setyears")) from err
             raise
-        await training.set_years(ctx, env.actor, tid, years, start, end)  # type: ignore[arg-type]
-        await ctx.session.commit()
+        await training.set_years(env.ctx, env.actor, tid, years, start, end)  # type: ignore[arg-type]
+        await env.ctx.session.commit()
         await show_training(env, message, tid, note=env.t("done.years"))
 
     @router.message(Command("reductions"))
     async def reductions_cmd(
         message: Message,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         await show_reductions(env, message)
 
     @router.message(Command("reduction", "rapprove", "rback"))
     async def reduction_cmd(
         message: Message,
         command: CommandObject,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         name = command.command
         parts = (command.args or "").split(maxsplit=1)
         tid = int_arg(parts[0] if parts else None, usage=env.t(f"usage.{name}"))
-        row = await queues.reduction_of_training(ctx, env.actor, tid)
+        row = await queues.reduction_of_training(env.ctx, env.actor, tid)
         if name == "reduction":
             await show_reduction(env, message, row.id)
             return
         approve = name == "rapprove"
         reason = parts[1] if len(parts) > 1 else None
-        await training.review_reduction(ctx, env.actor, row.id, approve, reason)
-        await ctx.session.commit()
+        await training.review_reduction(env.ctx, env.actor, row.id, approve, reason)
+        await env.ctx.session.commit()
         note = env.t("done.red_ok" if approve else "done.red_back")
         await show_reduction(env, message, row.id, note=note)
 
@@ -363,21 +335,15 @@ def build_router() -> Router:
     async def on_reduction(
         query: CallbackQuery,
         callback_data: RedCb,
-        ctx: Ctx,
-        actor: Actor | None,
-        i18n: Translator,
-        state: FSMContext,
-        bot: Bot,
+        env: Env,
     ) -> None:
-        env = await make_env(ctx, actor, i18n, state, bot)
         op, rid = callback_data.op, callback_data.id
         if op == "list":
             await show_reductions(env, query, callback_data.page)
         elif op == "docs":
             await send_docs(env, query, rid)
         elif op == "proof":
-            base_env = await make_env(ctx, actor, i18n, state, bot, Role.BASE)
-            await queues.reduction(ctx, base_env.actor, rid)
+            await queues.reduction(env.ctx, env.require(Role.BASE), rid)
             await ask(
                 env,
                 query,
@@ -388,11 +354,11 @@ def build_router() -> Router:
                 id=rid,
             )
         elif op == "ok":
-            await training.review_reduction(ctx, env.actor, rid, True)
-            await ctx.session.commit()
+            await training.review_reduction(env.ctx, env.actor, rid, True)
+            await env.ctx.session.commit()
             await show_reduction(env, query, rid, note=env.t("done.red_ok"))
         elif op == "back":
-            await queues.reduction(ctx, env.actor, rid)
+            await queues.reduction(env.ctx, env.actor, rid)
             await ask(
                 env, query, env.t("red.ask_reason"), "rback", RedCb(op="card", id=rid), id=rid
             )

@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from workflow.stats import COLUMNS, StatRow
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "charts"
-SPECIALTIES = Path(__file__).resolve().parents[2] / "storage" / "data" / "specialties.csv"
+SPECIALTIES = Path(__file__).resolve().parents[2] / "reference" / "data" / "specialties.csv"
 
 
 def specialty_rows(count: int) -> list[StatRow]:

@@ -168,7 +168,7 @@ def bot_api() -> Iterator[BotApi]:
 @pytest.fixture
 def no_token(zhupei: Zhupei, migrated: Settings, tmp_path: Path) -> Settings:
     """A migrated database with cities and bases; settings without BOT_TOKEN."""
-    from storage.importer import Kind
+    from reference.importer import Kind
     from tests.cli.test_import import write_kind
 
     files = [write_kind(tmp_path, k, "csv") for k in (Kind.CITIES, Kind.BASES)]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from storage import demo_data
+from reference import demo_data
 from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.models import (

@@ -62,7 +62,7 @@ def test_image_and_units_start_what_exists() -> None:
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
     assert "\nUSER zhupei\n" in dockerfile and 'ENTRYPOINT ["zhupei"]' in dockerfile
     assert 'CMD ["python", "-m", "bot.healthcheck"]' in dockerfile
-    for name in ("bot", "handlers", "scheduler", "storage", "workflow"):
+    for name in ("bot", "handlers", "reference", "scheduler", "storage", "workflow"):
         assert f"COPY {name} ./{name}" in dockerfile
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     bot = (ROOT / "deploy/systemd/zhupei.service").read_text()

@@ -123,7 +123,7 @@ async def test_handover_by_the_province_then_from_where_it_stopped(console: Cons
     ws = load_workbook(io.BytesIO(xlsx.document.data)).worksheets[0]  # type: ignore[union-attr]
     header, *rows = list(ws.iter_rows(values_only=True))
     records = [dict(zip(header, r, strict=True)) for r in rows]
-    assert sorted(r["application_id"] for r in records) == sorted(ids.values())
+    assert sorted(r["报名编号"] for r in records) == sorted(ids.values())
     payload = json.loads(js.document.data)  # type: ignore[union-attr]
     assert payload["count"] == 5 and payload["since"] is None
     async with console.app.ctx() as ctx:

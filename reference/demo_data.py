@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from storage.importer import ImportResult, Kind, Table, import_table, read_file
+from reference.importer import ImportResult, Kind, Table, import_table, read_file
 from storage.models import Account, Base, City
 from workflow import accounts
 from workflow.context import Ctx

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.importer.columns import (
+from reference.importer.columns import (
     PERIOD_ZH,
     PROGRAMS,
     SUPERVISORS,
@@ -17,7 +17,7 @@ from storage.importer.columns import (
     infer_kind,
     map_headers,
 )
-from storage.importer.errors import (
+from reference.importer.errors import (
     KIND_OF_BASE_ZH,
     PROGRAM_ZH,
     ImportFailed,
@@ -26,8 +26,8 @@ from storage.importer.errors import (
     RowError,
     fail,
 )
-from storage.importer.reading import Table, read_file
-from storage.importer.rows import Row, parse_rows
+from reference.importer.reading import Table, read_file
+from reference.importer.rows import Row, check_lost_zeros, parse_rows
 from storage.models import (
     Application,
     AuditLog,
@@ -75,6 +75,7 @@ async def _import_cities(
     session: AsyncSession, rows: list[Row], result: ImportResult, now: datetime
 ) -> list[RowError]:
     existing = {c.code: c for c in await session.scalars(select(City))}
+    check_lost_zeros(rows, "code", existing)
     seen, parsed = _Seen(), []
     for row in rows:
         code = row.code("code", column_limit(City, "code"))
@@ -99,6 +100,9 @@ async def _import_bases(
     existing = {b.code: b for b in await session.scalars(select(Base))}
     # What each code is, as far as rows read so far know: the file overrides the database.
     known = {b.code: (BaseKind(b.kind), Supervisor(b.supervisor)) for b in existing.values()}
+    check_lost_zeros(rows, "code", existing)
+    check_lost_zeros(rows, "city", city_by_code)
+    check_lost_zeros(rows, "national_base", existing)
     seen, parsed = _Seen(), []
     for row in rows:
         code = row.code("code", column_limit(Base, "code"))
@@ -163,6 +167,7 @@ async def _import_specialties(
     session: AsyncSession, rows: list[Row], result: ImportResult, now: datetime
 ) -> list[RowError]:
     existing = {(Program(s.program), s.code): s for s in await session.scalars(select(Specialty))}
+    check_lost_zeros(rows, "code", {code for _, code in existing})
     seen, parsed = _Seen(), []
     for row in rows:
         code = row.code("code", column_limit(Specialty, "code"))
@@ -283,6 +288,8 @@ async def _import_plans(
     existing = {
         (p.batch_id, p.base_id, p.specialty_id): p for p in await session.scalars(select(Plan))
     }
+    check_lost_zeros(rows, "base", bases)
+    check_lost_zeros(rows, "specialty", {code for _, code in specs})
     seen, parsed = _Seen(), []
     for row in rows:
         batch_name = row.text("batch", column_limit(Batch, "name"))

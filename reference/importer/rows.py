@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from storage.importer.columns import (
+from reference.importer.columns import (
     COLUMNS,
     LIST_SEPARATORS,
     PERSONNEL,
@@ -15,8 +16,8 @@ from storage.importer.columns import (
     column_params,
     value_key,
 )
-from storage.importer.errors import SHANGHAI, Kind, RowError
-from storage.importer.reading import Table, clean_cell, is_blank
+from reference.importer.errors import SHANGHAI, Kind, RowError
+from reference.importer.reading import Table, clean_cell, is_blank
 from workflow.enums import PersonnelType
 
 # --- one row ---------------------------------------------------------------------------------
@@ -31,6 +32,8 @@ class Row:
         self.values = values
         self.columns = {c.key: c for c in COLUMNS[kind]}
         self.errors: list[RowError] = []
+        self.typed = table.typed
+        self.refused: set[str] = set()  # columns already refused by a check of the whole file
 
     def error(self, code: str, column: str | None = None, **params: Any) -> None:
         if column is not None:
@@ -41,6 +44,8 @@ class Row:
         return clean_cell(self.values.get(key))
 
     def text(self, key: str, max_len: int, *, required: bool = True) -> str | None:
+        if key in self.refused:
+            return None
         value = self.raw(key)
         if value is None:
             if required:
@@ -113,6 +118,42 @@ class Row:
         if parsed is None:
             self.error("datetime", key, value=value)
         return parsed
+
+
+def _as_number(row: Row, key: str) -> str | None:
+    """The digits of a cell that came as a number: an .xlsx number cell, or digits in a CSV
+    (where Excel writes a number it showed without the zeros it dropped)."""
+    value = row.raw(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 0:
+        return str(value)
+    if not row.typed and isinstance(value, str) and value.isdigit():
+        return value
+    return None
+
+
+def check_lost_zeros(rows: list[Row], key: str, known: Iterable[str]) -> None:
+    """Refuse a code that arrived as a number without its leading zeros: 400 where a known
+    code (in the database, or text in the same column of the file) is 0400, or a number shorter
+    than the zero-led codes of its column. Never stored as another code."""
+    texts = [row.raw(key) for row in rows if _as_number(row, key) is None]
+    zero_led = {t for t in texts if isinstance(t, str) and t.isdigit() and t.startswith("0")}
+    padded = {code for code in known if code.isdigit() and code.startswith("0")} | zero_led
+    width = max((len(code) for code in zero_led), default=0)
+    numbers = [_as_number(row, key) for row in rows]
+    if any(row.typed for row in rows):
+        # Number cells of one column with fewer digits than the longest: zeros were dropped.
+        width = max([width] + [len(n) for n in numbers if n is not None])
+    for row, digits in zip(rows, numbers, strict=True):
+        if digits is None or digits in known:
+            continue
+        code = next((c for c in sorted(padded) if c.lstrip("0") == digits.lstrip("0")), None)
+        if code is None and (row.typed or zero_led) and len(digits) < width:
+            code = digits.zfill(width)
+        if code is not None:
+            row.error("code.lost_zero", key, value=digits, intended=code)
+            row.refused.add(key)
 
 
 _MOMENT = re.compile(

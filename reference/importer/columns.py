@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.importer.errors import NAME_HINTS, Kind, RowError, fail
-from storage.importer.reading import Table
+from reference.importer.errors import NAME_HINTS, Kind, RowError, fail
+from reference.importer.reading import Table
 from workflow.enums import PersonnelType, Program, Supervisor
 
 
@@ -98,6 +98,11 @@ def choices(pairs: dict[Any, tuple[str, ...]]) -> dict[str, Any]:
     return {value_key(name): value for value, names in pairs.items() for name in names}
 
 
+def choice_names(options: dict[str, Any]) -> list[tuple[Any, str]]:
+    """Each value an option table accepts, with its Chinese name."""
+    return [(v, _LABEL_ZH[v]) for v in dict.fromkeys(options.values())]
+
+
 def choice_params(options: dict[str, Any]) -> dict[str, str]:
     values = list(dict.fromkeys(options.values()))
     return {
@@ -156,19 +161,37 @@ def map_headers(table: Table, kind: Kind) -> tuple[dict[str, int], list[RowError
             errors.append(
                 RowError(
                     table.source,
-                    1,
+                    table.header_row,
                     "column.unknown",
                     {"header": header, "expected": expected, "expected_zh": expected_zh},
                 )
             )
         elif column.key in index:
-            errors.append(RowError(table.source, 1, "column.twice", column_params(column)))
+            errors.append(
+                RowError(table.source, table.header_row, "column.twice", column_params(column))
+            )
         else:
             index[column.key] = i
     for column in columns:
         if column.required and column.key not in index:
-            errors.append(RowError(table.source, 1, "column.missing", column_params(column)))
+            errors.append(
+                RowError(table.source, table.header_row, "column.missing", column_params(column))
+            )
     return index, errors
+
+
+def _known_names() -> set[str]:
+    return {name for columns in COLUMNS.values() for c in columns for name in c.names()}
+
+
+_KNOWN: set[str] = set()
+
+
+def known_header(text: str) -> bool:
+    """Whether `text` names a column of some kind of file."""
+    if not _KNOWN:
+        _KNOWN.update(_known_names())
+    return header_key(text) in _KNOWN
 
 
 def column_params(column: Column) -> dict[str, str]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage.importer.errors import fail
+from reference.importer.errors import fail
 
 # --- reading files ---------------------------------------------------------------------------
 
@@ -23,6 +23,9 @@ class Table:
     source: str
     headers: list[str]
     rows: list[tuple[int, list[Any]]]
+    header_row: int = 1
+    # Cells typed in an .xlsx keep their type; a CSV cell is text even where a number was meant.
+    typed: bool = True
 
     @classmethod
     def from_records(
@@ -44,15 +47,35 @@ def clean_cell(value: Any) -> Any:
     return value
 
 
-def _read_csv(path: Path) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+# What Excel and WPS write for "CSV" on a Chinese system; GB18030 reads all of them.
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
+
+
+def decode_csv(data: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM), else the encoding charset-normalizer finds (GBK and GB18030
+    read as GB18030, their superset)."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise fail(path.name, "file.not_utf8") from exc
-    records = list(csv.reader(io.StringIO(text, newline="")))
-    if not records:
-        return [], []
-    return records[0], list(enumerate(records[1:], start=2))
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data)
+    names = [m.encoding.lower().replace("_", "") for m in matches]
+    if any(name in _GB_FAMILY for name in names):
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+    best = matches.best()
+    if best is None:
+        raise fail(source, "file.encoding")
+    return str(best)
+
+
+def _read_csv(path: Path) -> list[tuple[int, list[Any]]]:
+    text = decode_csv(path.read_bytes(), path.name)
+    return list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
 
 
 def _xlsx_value(cell: Any) -> Any:
@@ -66,7 +89,7 @@ def _xlsx_value(cell: Any) -> Any:
     return value
 
 
-def _read_xlsx(path: Path) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+def _read_xlsx(path: Path) -> list[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
     try:
@@ -82,9 +105,22 @@ def _read_xlsx(path: Path) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
         ]
     finally:
         workbook.close()
-    if not rows or rows[0][0] != 1:
-        return [], rows
-    return rows[0][1], rows[1:]
+    return rows
+
+
+HEADER_SEARCH_ROWS = 10
+
+
+def _header_at(rows: list[tuple[int, list[Any]]]) -> int:
+    """The index of the header: the first of the top rows that names two known columns (rows
+    above it are a title or notes), else the first row."""
+    from reference.importer.columns import known_header
+
+    for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        named = [c for c in cells if isinstance(c, str) and known_header(c)]
+        if len(named) >= 2:
+            return i
+    return 0
 
 
 def read_file(path: Path | str) -> Table:
@@ -93,12 +129,14 @@ def read_file(path: Path | str) -> Table:
         raise fail(path.name, "file.missing")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        header, rows = _read_csv(path)
+        rows = _read_csv(path)
     elif suffix in {".xlsx", ".xlsm"}:
-        header, rows = _read_xlsx(path)
+        rows = _read_xlsx(path)
     else:
         raise fail(path.name, "file.type", suffix=suffix or path.name)
+    at = _header_at(rows)
+    number, header = rows[at] if rows else (1, [])
     headers = ["" if is_blank(h) else str(clean_cell(h)) for h in header]
     if not any(headers):
         raise fail(path.name, "file.no_header")
-    return Table(path.name, headers, rows)
+    return Table(path.name, headers, rows[at + 1 :], number, typed=suffix != ".csv")

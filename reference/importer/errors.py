@@ -40,11 +40,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "不支持的文件类型“{suffix}”：请使用 .xlsx 或 .csv",
     ),
     "file.unreadable": ("cannot read the file: {detail}", "无法读取文件：{detail}"),
-    "file.not_utf8": (
-        'the file is not UTF-8 text (in Excel, save it as "CSV UTF-8")',
-        "文件不是 UTF-8 编码（请在 Excel 中另存为“CSV UTF-8”）",
+    "file.encoding": (
+        'cannot tell the text encoding of the file (save it as "CSV UTF-8" or as .xlsx)',
+        "无法识别文件的文字编码（请另存为“CSV UTF-8”或 .xlsx）",
     ),
-    "file.no_header": ("row 1 must be the header", "第 1 行必须是表头"),
+    "file.no_header": (
+        "no header found: one of the first 10 rows must name the columns",
+        "找不到表头：前 10 行中须有一行为列名",
+    ),
     "file.no_rows": ("the file has no data rows", "文件没有数据行"),
     "file.kind": (
         "cannot tell what the file holds: name it after its kind "
@@ -63,6 +66,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "required": ("{column} is required", "{column_zh}不能为空"),
     "too_long": ("{column} is longer than {max} characters", "{column_zh}超过 {max} 个字符"),
+    "code.lost_zero": (
+        '{column} "{value}" was stored as a number and lost its leading zeros (the code is '
+        'probably "{intended}"): format the column as text (Format Cells → Text) and type the '
+        "code again, or type it with an apostrophe: '{intended}",
+        "{column_zh}“{value}”被存成了数字，丢失了开头的 0（代码应为“{intended}”）：请把该列设置为"
+        "文本格式（设置单元格格式 → 文本）后重新输入，或以英文单引号开头输入：'{intended}",
+    ),
     "code": (
         '{column} "{value}" may contain only letters, digits, ".", "_" and "-"',
         "{column_zh}“{value}”只能包含字母、数字、“.”、“_”和“-”",
