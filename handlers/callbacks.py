@@ -18,3 +18,9 @@ class OfferAction(CallbackData, prefix="offer"):
 
     action: str
     offer_id: int
+
+
+class CalendarAction(CallbackData, prefix="cal"):
+    """Send the user's deadlines as an .ics file (the status card, reminders, /start)."""
+
+    action: str = "ics"

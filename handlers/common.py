@@ -13,6 +13,7 @@ from bot.i18n import LOCALES, Translator
 from bot.menus import set_chat_menu
 from storage.models import Account, TelegramUser
 from workflow import accounts
+from workflow.actor import Actor
 from workflow.context import Ctx
 from workflow.enums import Role
 
@@ -36,6 +37,28 @@ def help_key(account: Account | None) -> str:
     return "help.trainee" if account.role == Role.TRAINEE else "help.staff"
 
 
+async def lead_on(
+    message: Message,
+    ctx: Ctx,
+    account: Account,
+    actor: Actor,
+    i18n: Translator,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    """A returning user's /start: the trainee's next step, the staff's work menu with counts."""
+    from handlers.staff.common import make_env
+    from handlers.staff.menu import show_menu
+    from handlers.trainee import next_step
+
+    if account.role == Role.TRAINEE:
+        text, kb = await next_step.screen(ctx, actor, account, i18n)
+        await message.answer(text, reply_markup=kb)
+        return
+    env = await make_env(ctx, actor, i18n, state, bot)
+    await show_menu(env, message, greeting=i18n("start.hello", name=account.display_name))
+
+
 def build_router() -> Router:
     router = Router(name="common")
 
@@ -53,9 +76,17 @@ def build_router() -> Router:
         )
 
     @router.message(CommandStart())
-    async def start(message: Message, account: Account | None, i18n: Translator) -> None:
-        if account is not None:
-            await message.answer(i18n("start.welcome_back", name=account.display_name))
+    async def start(
+        message: Message,
+        ctx: Ctx,
+        account: Account | None,
+        actor: Actor | None,
+        i18n: Translator,
+        state: FSMContext,
+        bot: Bot,
+    ) -> None:
+        if account is not None and actor is not None:
+            await lead_on(message, ctx, account, actor, i18n, state, bot)
             return
         kb = InlineKeyboardBuilder()
         kb.button(text=i18n("start.register"), callback_data=StartAction(action="register"))

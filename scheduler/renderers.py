@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.i18n import Translator
 from bot.notices import Rendered, register
+from handlers.calendar import calendar_button
 from handlers.callbacks import ResultAction
 from storage.models import (
     Account,
@@ -76,7 +77,8 @@ async def apply_draft(ctx: Ctx, row: OutboxMessage, i18n: Translator) -> Rendere
             batch=batch.name,
             end=batch.apply_end,
             left=time_left(i18n, batch.apply_end - now),
-        )
+        ),
+        calendar_keyboard(i18n),
     )
 
 
@@ -120,9 +122,14 @@ def accept_keyboard(i18n: Translator, application_id: int) -> InlineKeyboardMark
                     text=i18n("reminder.decline"),
                     callback_data=ResultAction(action="decline", app_id=application_id).pack(),
                 ),
-            ]
+            ],
+            [calendar_button(i18n)],
         ]
     )
+
+
+def calendar_keyboard(i18n: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[calendar_button(i18n)]])
 
 
 async def _place(ctx: Ctx, app: Application, i18n: Translator) -> tuple[str, str]:
@@ -228,7 +235,7 @@ async def lock_ending(ctx: Ctx, row: OutboxMessage, i18n: Translator) -> Rendere
             last=latest,
             left=time_left(i18n, soonest - now),
         )
-    return Rendered(text)
+    return Rendered(text, calendar_keyboard(i18n))
 
 
 def _aware(value: datetime | str) -> datetime:

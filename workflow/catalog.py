@@ -14,11 +14,13 @@ from storage.models import (
     Base,
     Batch,
     BatchPersonnelType,
+    City,
     Plan,
     Specialty,
 )
 from workflow.context import Ctx
 from workflow.enums import ApplicationStatus, OfferStatus, PersonnelType, PlanStatus, Program
+from workflow.search import pinyin_key
 
 VISIBLE_PLAN = (PlanStatus.APPROVED, PlanStatus.ADJUSTED)
 # Applications that count as 已报名 for a base: submitted, whatever happened after.
@@ -71,6 +73,14 @@ class PlanRow:
     specialty_id: int
     planned: int
     applicants: int
+    city: str = ""
+    city_code: str = ""
+
+
+def by_city_and_pinyin(rows: list[PlanRow]) -> list[PlanRow]:
+    """The order of every list of bases: by city (its code, the province's own order), then
+    by the pinyin of the base's name."""
+    return sorted(rows, key=lambda r: (r.city_code, pinyin_key(r.base_name)))
 
 
 async def national_bases_for(ctx: Ctx, batch_id: int, specialty_id: int) -> list[PlanRow]:
@@ -87,8 +97,11 @@ async def national_bases_for(ctx: Ctx, batch_id: int, specialty_id: int) -> list
         .subquery()
     )
     stmt = (
-        select(Base.id, Base.name, Plan.planned, func.coalesce(counted.c.n, 0))
+        select(
+            Base.id, Base.name, Plan.planned, func.coalesce(counted.c.n, 0), City.name, City.code
+        )
         .join(Plan, Plan.base_id == Base.id)
+        .join(City, City.id == Base.city_id)
         .outerjoin(counted, counted.c.base_id == Base.id)
         .where(
             Plan.batch_id == batch_id,
@@ -96,9 +109,11 @@ async def national_bases_for(ctx: Ctx, batch_id: int, specialty_id: int) -> list
             Plan.status.in_(VISIBLE_PLAN),
             Plan.planned > 0,
         )
-        .order_by(Base.name)
     )
-    return [PlanRow(i, n, specialty_id, p, a) for i, n, p, a in await ctx.session.execute(stmt)]
+    rows = await ctx.session.execute(stmt)
+    return by_city_and_pinyin(
+        [PlanRow(i, n, specialty_id, p, a, cn, cc) for i, n, p, a, cn, cc in rows]
+    )
 
 
 async def local_bases_for(
@@ -116,12 +131,15 @@ async def local_bases_for(
         .subquery()
     )
     stmt = (
-        select(Base.id, Base.name, func.coalesce(counted.c.n, 0))
+        select(Base.id, Base.name, func.coalesce(counted.c.n, 0), City.name, City.code)
+        .join(City, City.id == Base.city_id)
         .outerjoin(counted, counted.c.site_id == Base.id)
         .where(Base.parent_id == national_id)
-        .order_by(Base.name)
     )
-    return [PlanRow(i, n, specialty_id, 0, a) for i, n, a in await ctx.session.execute(stmt)]
+    rows = await ctx.session.execute(stmt)
+    return by_city_and_pinyin(
+        [PlanRow(i, n, specialty_id, 0, a, cn, cc) for i, n, a, cn, cc in rows]
+    )
 
 
 async def specialties_with_plans(ctx: Ctx, batch_id: int) -> list[Specialty]:

@@ -5,6 +5,7 @@ with a reason by the commission of the base's city (or the province)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -12,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 
+from bot import lists
 from bot.keyboards import pager_row
 from handlers.staff.callbacks import AppCb, ChgCb, ListCb
 from handlers.staff.common import (
@@ -21,6 +23,7 @@ from handlers.staff.common import (
     ask,
     button,
     int_arg,
+    make_env,
     menu_back,
     on_input,
     page_line,
@@ -39,6 +42,8 @@ from workflow.enums import (
 )
 from workflow.errors import DomainError
 from workflow.queues import ChangeRow, View
+
+LIST_MAX = 500  # specialties and national bases: the whole list, filtered and paged here
 
 COMMISSION = (Role.CITY, Role.PROVINCE)
 NO_VALUE = "-"  # withdraw and pause carry no value
@@ -170,7 +175,7 @@ async def show_kinds(env: Env, query: CallbackQuery, app_id: int, status: bool) 
     await reply(query, env.t(key, id=row.id, name=row.name), kb.as_markup())
 
 
-async def show_values(env: Env, query: CallbackQuery, cb: ChgCb) -> None:
+async def show_values(env: Env, query: Event, cb: ChgCb) -> None:
     row = await queues.application(env.ctx, env.actor, cb.app, View.CHG)
     kind = ChangeKind(cb.kind)
     back = ChgCb(op="stat" if kind in STATUS_CHANGES else "info", app=cb.app)
@@ -186,7 +191,7 @@ async def show_values(env: Env, query: CallbackQuery, cb: ChgCb) -> None:
         )
         return
     kb = InlineKeyboardBuilder()
-    pages = None
+    found: lists.Choices[Any] | None = None
     if kind is ChangeKind.PERSONNEL_TYPE:
         for p in PersonnelType:
             kb.row(
@@ -196,32 +201,45 @@ async def show_values(env: Env, query: CallbackQuery, cb: ChgCb) -> None:
                 )
             )
     elif kind is ChangeKind.SPECIALTY:
-        pages = await queues.specialties(env.ctx, None, cb.page)
-        for s in pages.rows:
+        every = (await queues.specialties(env.ctx, None, 0, size=LIST_MAX)).rows
+        query_text = await lists.shown(env.state, "change", f"{cb.app}:{kind.value}")
+        found = lists.choose(every, cb.page, query_text, lambda s: (s.name, s.name_en, s.code))
+        for s in found.shown:
             kb.row(
                 button(f"{s.code} {s.name}", cb.model_copy(update={"op": "val", "val": str(s.id)}))
             )
     elif kind is ChangeKind.BASE:
-        pages = await queues.national_bases(env.ctx, cb.page)
-        for b in pages.rows:
+        every_base = (await queues.national_bases(env.ctx, 0, size=LIST_MAX)).rows
+        query_text = await lists.shown(env.state, "change", f"{cb.app}:{kind.value}")
+        found = lists.choose(every_base, cb.page, query_text, lambda b: (b.name, b.code))
+        for b in found.shown:
             kb.row(button(b.name, cb.model_copy(update={"op": "val", "val": str(b.id)})))
     elif kind is ChangeKind.COLLABORATING_UNIT:
         for site in (await queues.sites_of(env.ctx, row.base_id or 0))[:40]:
             kb.row(button(site.name, cb.model_copy(update={"op": "val", "val": str(site.id)})))
     else:  # withdraw, pause: confirm
         kb.row(button(env.t("chg.file_now"), cb.model_copy(update={"op": "val", "val": NO_VALUE})))
-    if pages is not None:
-        pager = pager_row(
-            env.i18n,
-            pages.page,
-            pages.pages,
-            lambda p: cb.model_copy(update={"op": "kind", "page": p}),
-        )
-        if pager:
+    hint: list[str] = []
+    if found is not None:
+        for pager in lists.rows(
+            env.i18n, found, lambda p: cb.model_copy(update={"op": "kind", "page": p})
+        ):
             kb.row(*pager)
+        hint = lists.hint(env.i18n, found)
     kb.row(button(env.i18n("common.back"), back), *menu_back(env.i18n))
-    text = env.t(f"chg.pick.{kind.value}", name=row.name)
+    text = "\n".join([env.t(f"chg.pick.{kind.value}", name=row.name), *hint])
     await reply(query, text, kb.as_markup())
+
+
+async def search_values(event: Message | CallbackQuery, key: str, data: dict[str, Any]) -> bool:
+    """The renderer of typed filters (bot/lists.py): the specialties or bases to change to."""
+    actor = data.get("actor")
+    app_id, _, kind = key.partition(":")
+    if actor is None or actor.role is not Role.BASE or not app_id.isdigit():
+        return False
+    env = await make_env(data["ctx"], actor, data["i18n"], data["state"], data["bot"], reset=False)
+    await show_values(env, event, ChgCb(op="kind", app=int(app_id), kind=kind))
+    return True
 
 
 async def file_change(env: Env, event: Event, app_id: int, kind: str, value: str) -> None:

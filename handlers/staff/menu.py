@@ -13,7 +13,7 @@ from bot.services import Services
 from handlers.staff import changes, handover, plans, stats, team, years
 from handlers.staff.common import Env, Event, MenuCb, button, reply, staff_router
 from handlers.staff.lists import YEARS, show_list
-from workflow import queues
+from workflow import next_step, queues
 from workflow.enums import Role
 
 SECTIONS: dict[Role, tuple[str, ...]] = {
@@ -46,16 +46,29 @@ SECTIONS: dict[Role, tuple[str, ...]] = {
 }
 
 
-async def show_menu(env: Env, event: Event, settings: Settings | None = None) -> None:
-    """The role's sections; with the Mini App offered (`settings`), a button opening the
-    workbench, where the same queues are tables."""
+async def show_menu(
+    env: Env, event: Event, greeting: str | None = None, settings: Settings | None = None
+) -> None:
+    """The role's sections, each with the count of what waits there (workflow.next_step); with
+    the Mini App offered (`settings`), a button opening the workbench, where the same queues are
+    tables."""
     role = env.actor.role
     scope = await queues.scope_label(env.ctx, env.actor)
+    waiting = await next_step.staff_waiting(env.ctx, env.actor)
+    total = sum(waiting.values())
     text = env.t(f"menu.title.{role.value}", scope=scope or "—")
+    if greeting:
+        text = greeting + "\n\n" + text
+    text += "\n" + (
+        env.i18n("start.menu.waiting", n=total) if total else env.i18n("start.menu.nothing")
+    )
     text += "\n\n" + env.t(f"menu.rules.{role.value}")
     kb = InlineKeyboardBuilder()
     for section in SECTIONS[role]:
-        kb.button(text=env.t(f"menu.item.{section}"), callback_data=MenuCb(section=section))
+        label = env.t(f"menu.item.{section}")
+        if waiting.get(section):
+            label = env.i18n("start.menu.count", item=label, n=waiting[section])
+        kb.button(text=label, callback_data=MenuCb(section=section))
     kb.adjust(2)
     web = miniapp_row(settings, env.i18n("miniapp_staff.open"), "staff.html")
     if web:
@@ -101,7 +114,7 @@ def build_router() -> Router:
         env: Env,
         services: Services,
     ) -> None:
-        await show_menu(env, message, services.settings)
+        await show_menu(env, message, settings=services.settings)
 
     @router.callback_query(MenuCb.filter())
     async def on_menu(
@@ -111,7 +124,7 @@ def build_router() -> Router:
         services: Services,
     ) -> None:
         if callback_data.section == "home":
-            await show_menu(env, query, services.settings)
+            await show_menu(env, query, settings=services.settings)
         else:
             await open_section(env, query, callback_data.section)
 

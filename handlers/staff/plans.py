@@ -4,12 +4,15 @@ role."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 
+from bot import lists
 from bot.keyboards import pager_row
 from handlers.staff.callbacks import PlanCb
 from handlers.staff.common import (
@@ -20,6 +23,7 @@ from handlers.staff.common import (
     ask,
     button,
     int_arg,
+    make_env,
     menu_back,
     on_input,
     page_line,
@@ -30,6 +34,8 @@ from storage.models import Batch, Specialty
 from workflow import plans, queues
 from workflow.enums import Role
 from workflow.errors import DomainError, NotFound
+
+SPECIALTIES_MAX = 500  # the whole list, filtered and paged here
 
 
 def _open(env: Env, batch: Batch) -> bool:
@@ -130,18 +136,31 @@ async def show_batches(env: Env, event: Event, page: int = 0) -> None:
 
 
 async def pick_specialty(env: Env, event: Event, batch_id: int, page: int = 0) -> None:
+    """The specialties to declare a number for; typing part of a name filters them."""
     batch = await env.ctx.get(Batch, batch_id)
-    result = await queues.specialties(env.ctx, batch.program, page)
+    every = (await queues.specialties(env.ctx, batch.program, 0, size=SPECIALTIES_MAX)).rows
+    query = await lists.shown(env.state, "declare", str(batch_id))
+    found = lists.choose(every, page, query, lambda s: (s.name, s.name_en, s.code))
     kb = InlineKeyboardBuilder()
-    for s in result.rows:
+    for s in found.shown:
         kb.row(button(f"{s.code} {s.name}", PlanCb(op="dnum", batch=batch_id, spec=s.id or 0)))
-    pager = pager_row(
-        env.i18n, result.page, result.pages, lambda p: PlanCb(op="dspec", batch=batch_id, page=p)
-    )
-    if pager:
-        kb.row(*pager)
+    for row in lists.rows(env.i18n, found, lambda p: PlanCb(op="dspec", batch=batch_id, page=p)):
+        kb.row(*row)
     kb.row(button(env.i18n("common.back"), PlanCb(op="view", batch=batch_id)), *menu_back(env.i18n))
-    await reply(event, env.t("plans.pick_specialty", batch=batch.name), kb.as_markup())
+    text = "\n".join(
+        [env.t("plans.pick_specialty", batch=batch.name), *lists.hint(env.i18n, found)]
+    )
+    await reply(event, text, kb.as_markup())
+
+
+async def search_specialty(event: Message | CallbackQuery, key: str, data: dict[str, Any]) -> bool:
+    """The renderer of typed filters (bot/lists.py) for the specialties a base declares."""
+    actor = data.get("actor")
+    if actor is None or actor.role is not Role.BASE or not key.isdigit():
+        return False
+    env = await make_env(data["ctx"], actor, data["i18n"], data["state"], data["bot"], reset=False)
+    await pick_specialty(env, event, int(key))
+    return True
 
 
 async def declared(env: Env, event: Event, plan: object, *, new: bool) -> None:

@@ -11,6 +11,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot import lists
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.keyboards import nav_row, page_of, pager_row
@@ -72,6 +73,8 @@ ACTION_STEP = {
     "confirm": "review",
 }
 CLOSED_SHOWN = 5
+# The steps that choose from a list the trainee can filter by typing.
+LIST_STEPS = ("specialty", "base", "site")
 
 
 def _cb(a: str, app: Application | int = 0, v: str = "", p: int = 0) -> ApplyCb:
@@ -151,12 +154,50 @@ def _back(app: Application) -> ApplyCb:
     return _cb("goto", app, previous) if previous else _cb("batches")
 
 
+async def screen(
+    ctx: Ctx,
+    actor: Actor,
+    i18n: Translator,
+    state: FSMContext,
+    app: Application,
+    page: int = 0,
+    *,
+    settings: Settings | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The step's screen; a list step remembers it is shown, with what was typed to filter it."""
+    listed = ApplicationStatus(app.status) is ApplicationStatus.DRAFT and app.step in LIST_STEPS
+    if not listed:
+        await lists.forget(state)
+        return await step_screen(ctx, actor, i18n, app, page, settings=settings)
+    query = await lists.shown(state, "apply", f"{app.id}:{app.step}")
+    return await step_screen(ctx, actor, i18n, app, page, query, settings=settings)
+
+
+async def search_screen(event: Message | CallbackQuery, key: str, data: dict) -> bool:  # type: ignore[type-arg]
+    """The renderer of typed filters (bot/lists.py): the step's list again, filtered."""
+    ctx, actor, i18n, state = data["ctx"], data["actor"], data["i18n"], data["state"]
+    app_id, _, step = key.partition(":")
+    if data.get("account") is None or not app_id.isdigit():
+        return False
+    app = await trainee_status.own_application(ctx, actor, int(app_id))
+    if ApplicationStatus(app.status) is not ApplicationStatus.DRAFT or app.step != step:
+        return False
+    services = data.get("services")
+    settings = services.settings if services is not None else None
+    text, kb = await screen(ctx, actor, i18n, state, app, settings=settings)
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+    await show(event, text, kb)
+    return True
+
+
 async def step_screen(
     ctx: Ctx,
     actor: Actor,
     i18n: Translator,
     app: Application,
     page: int = 0,
+    query: str = "",
     settings: Settings | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The screen of the step the draft stands at, with the answers given so far; `settings`
@@ -213,7 +254,8 @@ async def step_screen(
         lines += choice_lines(i18n, app, n)[:1]
         lines.append(i18n("trainee.apply.specialty_ask"))
         specs = await catalog.specialties_with_plans(ctx, batch.id)  # type: ignore[arg-type]
-        shown, page, pages = page_of(specs, page)
+        found = lists.choose(specs, page, query, lambda s: (s.name, s.name_en, s.code))
+        lines += lists.hint(i18n, found)
         rows += [
             [
                 button(
@@ -221,14 +263,15 @@ async def step_screen(
                     _cb("spec", app, str(s.id)),
                 )
             ]
-            for s in shown
+            for s in found.shown
         ]
-        rows.append(pager_row(i18n, page, pages, lambda p: _cb("page", app, step, p)))
+        rows += lists.rows(i18n, found, lambda p: _cb("page", app, step, p))
     elif step == "base":
         lines += choice_lines(i18n, app, n)[:2]
         lines.append(i18n("trainee.apply.base_ask"))
         plans = await catalog.national_bases_for(ctx, batch.id, app.intended_specialty_id)  # type: ignore[arg-type]
-        shown, page, pages = page_of(plans, page)
+        found = lists.choose(plans, page, query, lambda p: (p.base_name, p.city))
+        lines += lists.hint(i18n, found)
         rows += [
             [
                 button(
@@ -241,14 +284,15 @@ async def step_screen(
                     _cb("base", app, str(p.base_id)),
                 )
             ]
-            for p in shown
+            for p in found.shown
         ]
-        rows.append(pager_row(i18n, page, pages, lambda p: _cb("page", app, step, p)))
+        rows += lists.rows(i18n, found, lambda p: _cb("page", app, step, p))
     elif step == "site":
         lines += choice_lines(i18n, app, n)[:3]
         lines.append(i18n("trainee.apply.site_ask"))
         sites = await catalog.local_bases_for(ctx, batch.id, app.intended_specialty_id, app.base_id)  # type: ignore[arg-type]
-        shown, page, pages = page_of(sites, page)
+        found = lists.choose(sites, page, query, lambda s: (s.base_name, s.city))
+        lines += lists.hint(i18n, found)
         rows += [
             [
                 button(
@@ -256,9 +300,9 @@ async def step_screen(
                     _cb("site", app, str(s.base_id)),
                 )
             ]
-            for s in shown
+            for s in found.shown
         ]
-        rows.append(pager_row(i18n, page, pages, lambda p: _cb("page", app, step, p)))
+        rows += lists.rows(i18n, found, lambda p: _cb("page", app, step, p))
     elif step == "reassignment":
         lines += choice_lines(i18n, app, n)[:4]
         lines.append(i18n("trainee.apply.reassign_ask"))
@@ -384,7 +428,7 @@ def build_router() -> Router:
         await state.clear()
         draft = await trainee_status.open_draft(ctx, actor)
         if draft is not None:
-            text, kb = await step_screen(ctx, actor, i18n, draft[0], settings=services.settings)
+            text, kb = await screen(ctx, actor, i18n, state, draft[0], settings=services.settings)
         else:
             text, kb = await batches_screen(ctx, actor, account, i18n)
         await message.answer(text, reply_markup=kb)
@@ -406,7 +450,12 @@ def build_router() -> Router:
 
     @router.callback_query(ApplyCb.filter(F.a == "batch"))
     async def choose_batch(
-        query: CallbackQuery, callback_data: ApplyCb, ctx: Ctx, actor: Actor, i18n: Translator
+        query: CallbackQuery,
+        callback_data: ApplyCb,
+        ctx: Ctx,
+        actor: Actor,
+        state: FSMContext,
+        i18n: Translator,
     ) -> None:
         try:
             app = await application.start(ctx, actor, int(callback_data.v))
@@ -421,7 +470,7 @@ def build_router() -> Router:
             await show(query, i18n.error(err.code, err.params), kb)
             return
         await ctx.session.commit()
-        text, kb = await step_screen(ctx, actor, i18n, app)
+        text, kb = await screen(ctx, actor, i18n, state, app)
         await query.answer()
         await show(query, text, kb)
 
@@ -437,8 +486,9 @@ def build_router() -> Router:
     ) -> None:
         app = await trainee_status.own_application(ctx, actor, callback_data.app)
         page = callback_data.p if callback_data.a == "page" and callback_data.v == app.step else 0
-        await state.clear()
-        text, kb = await step_screen(ctx, actor, i18n, app, page, services.settings)
+        if await state.get_state() is not None:
+            await state.clear()  # leaves a typed question; a shown list keeps its filter
+        text, kb = await screen(ctx, actor, i18n, state, app, page, settings=services.settings)
         await query.answer()
         await show(query, text, kb)
 
@@ -448,12 +498,13 @@ def build_router() -> Router:
         callback_data: ApplyCb,
         ctx: Ctx,
         actor: Actor,
+        state: FSMContext,
         i18n: Translator,
         services: Services,
     ) -> None:
         app = await application.go_to_step(ctx, actor, callback_data.app, callback_data.v)
         await ctx.session.commit()
-        text, kb = await step_screen(ctx, actor, i18n, app, settings=services.settings)
+        text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
         await query.answer()
         await show(query, text, kb)
 
@@ -476,7 +527,7 @@ def build_router() -> Router:
             await query.answer(
                 i18n("trainee.apply.stale_step", step=i18n.label("step", app.step)), show_alert=True
             )
-            text, kb = await step_screen(ctx, actor, i18n, app)
+            text, kb = await screen(ctx, actor, i18n, state, app)
             await show(query, text, kb)
             return
         if cb.a == "submit":
@@ -513,7 +564,7 @@ def build_router() -> Router:
             kb = markup([button(i18n("trainee.status.print"), StatusCb(a="pdf", app=app.id or 0))])
             await show(query, text, kb)
             return
-        text, kb = await step_screen(ctx, actor, i18n, app, settings=services.settings)
+        text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
         await show(query, text, kb)
 
     @router.message(ApplyInput.qualification_no, not_command)
@@ -533,7 +584,7 @@ def build_router() -> Router:
             return
         await state.clear()
         await ctx.session.commit()
-        text, kb = await step_screen(ctx, actor, i18n, app)
+        text, kb = await screen(ctx, actor, i18n, state, app)
         await message.answer(text, reply_markup=kb)
 
     return router

@@ -10,6 +10,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.notices import Rendered, register
+from handlers.calendar import calendar_button
 from handlers.trainee import status as status_card
 from handlers.trainee.cb import StatusCb, YearsCb
 from handlers.trainee.ui import button, markup, specialty_name
@@ -92,7 +93,9 @@ async def result_sent(ctx: Ctx, row: Row, i18n: Translator) -> Rendered | None:
     if queued and datetime.fromisoformat(queued) != app.acceptable_at:
         return None  # cancelled and sent again: the newer notice says it
     text = i18n("trainee.notice.result_sent", start=app.acceptable_at, end=app.deadline_at)
-    return await _with_card(ctx, i18n, app, actor, text)
+    # The answer has a window: the moment to offer it to the phone's calendar.
+    kb = markup([button(i18n(_CARD_BUTTON), StatusCb(a="show")), calendar_button(i18n)])
+    return await _with_card(ctx, i18n, app, actor, text, kb)
 
 
 @register("result_acceptable")

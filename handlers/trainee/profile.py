@@ -12,6 +12,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot import lists
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.keyboards import nav_row, page_of, pager_row
@@ -337,7 +338,14 @@ def _back_of(module: str, rid: int) -> ProfileCb:
 
 
 def field_prompt(
-    i18n: Translator, module: str, field: str, rid: int, *, adding: bool = False, page: int = 0
+    i18n: Translator,
+    module: str,
+    field: str,
+    rid: int,
+    *,
+    adding: bool = False,
+    page: int = 0,
+    query: str = "",
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The question for one field, with the buttons of its choices where it has any."""
     text = i18n(f"trainee.profile.ask.{field}")
@@ -359,10 +367,13 @@ def field_prompt(
         opts = [button(s, choose(str(i))) for i, s in enumerate(POLITICAL_STATUSES)]
         rows += [opts[i : i + 3] for i in range(0, len(opts), 3)]
     elif field == "ethnicity":
-        shown, page, pages = page_of(list(enumerate(ETHNICITIES)), page, ETHNICITY_PAGE)
-        opts = [button(name, choose(str(i))) for i, name in shown]
+        found = lists.choose(
+            list(enumerate(ETHNICITIES)), page, query, lambda e: (e[1],), ETHNICITY_PAGE
+        )
+        text = "\n".join([text, *lists.hint(i18n, found)])
+        opts = [button(name, choose(str(i))) for i, name in found.shown]
         rows += [opts[i : i + 3] for i in range(0, len(opts), 3)]
-        rows.append(pager_row(i18n, page, pages, lambda n: _cb(a="edit", m=module, f=field, p=n)))
+        rows += lists.rows(i18n, found, lambda n: _cb(a="edit", m=module, f=field, r=rid, p=n))
     elif field == "level":
         rows.append([button(_level(i18n, lv), choose(lv.value)) for lv in EducationLevel])
     elif field == "is_current":
@@ -387,11 +398,34 @@ async def ask_field(
     new: dict[str, Any] | None = None,
     page: int = 0,
 ) -> None:
-    """Show the question; typed fields wait for the answer in ProfileInput.value."""
+    """Show the question; typed fields wait for the answer in ProfileInput.value. The long
+    list of 民族 is filtered by what is typed (bot/lists.py)."""
+    shown_list = (await state.get_data()).get(lists.LIST_KEY) if field == "ethnicity" else None
     await state.set_state(ProfileInput.value)
-    await state.set_data({"m": module, "f": field, "r": rid, "new": new})
-    text, kb = field_prompt(i18n, module, field, rid, adding=new is not None, page=page)
+    data = {"m": module, "f": field, "r": rid, "new": new}
+    await state.set_data({**data, lists.LIST_KEY: shown_list} if shown_list else data)
+    query = (
+        await lists.shown(state, "ethnicity", f"{module}:{rid}")
+        if shown_list or field == "ethnicity"
+        else ""
+    )
+    text, kb = field_prompt(
+        i18n, module, field, rid, adding=new is not None, page=page, query=query
+    )
     await show(event, text, kb)
+
+
+async def search_screen(event: Message | CallbackQuery, key: str, data: dict[str, Any]) -> bool:
+    """The renderer of typed filters (bot/lists.py): the 民族 buttons again, filtered."""
+    state: FSMContext = data["state"]
+    values = await state.get_data()
+    if await state.get_state() != ProfileInput.value.state or values.get("f") != "ethnicity":
+        return False
+    module, rid = values["m"], int(values.get("r") or 0)
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+    await ask_field(event, state, data["i18n"], module, "ethnicity", rid, new=values.get("new"))
+    return True
 
 
 def _edu_input(rec: EducationRecord, **changes: Any) -> EducationInput:

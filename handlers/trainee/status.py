@@ -22,6 +22,7 @@ from bot.application_form import render_pdf
 from bot.i18n import Translator
 from bot.services import Services
 from bot.unit import then
+from handlers.calendar import calendar_button
 from handlers.callbacks import OfferAction, ResultAction
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb
 from handlers.trainee.form import application_form
@@ -150,6 +151,7 @@ async def card(ctx: Ctx, actor: Actor, i18n: Translator) -> tuple[str, InlineKey
             rows.append(
                 [button(i18n("trainee.status.print") + suffix, StatusCb(a="pdf", app=app.id or 0))]
             )
+    rows.append([calendar_button(i18n)])
     rows.append([button(i18n("trainee.status.refresh"), StatusCb(a="show"))])
     return "\n\n".join(parts), markup(*rows)
 

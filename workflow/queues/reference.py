@@ -24,6 +24,7 @@ from workflow.enums import (
     Role,
 )
 from workflow.queues.common import Page, paginate
+from workflow.search import pinyin_key
 
 # --- plans and free places ------------------------------------------------------------------
 
@@ -167,15 +168,16 @@ async def sites_of(ctx: Ctx, base_id: int) -> list[Base]:
 
 
 async def national_bases(ctx: Ctx, page: int = 0, size: int = 8) -> Page[Base]:
+    from storage.models import City
     from workflow.enums import BaseKind
 
     where = [Base.kind == BaseKind.NATIONAL]
     total = int(await ctx.session.scalar(select(func.count(Base.id)).where(*where)) or 0)
     page, pages = paginate(total, page, size)
-    rows = await ctx.session.scalars(
-        select(Base).where(*where).order_by(Base.code).limit(size).offset(page * size)
-    )
-    return Page(list(rows.all()), total, page, pages)
+    # By city, then by pinyin: the order is computed here, the list is the province's size.
+    pairs = (await ctx.session.execute(select(Base, City.code).join(City).where(*where))).all()
+    ordered = sorted(pairs, key=lambda p: (p[1], pinyin_key(p[0].name)))
+    return Page([b for b, _ in ordered[page * size : (page + 1) * size]], total, page, pages)
 
 
 async def specialties(
