@@ -73,7 +73,7 @@ class ReplyMarks:
             return
         try:
             if self._fd is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             os.write(self._fd, f"{key[0]} {key[1]} {sent}\n".encode())
         except OSError as exc:
