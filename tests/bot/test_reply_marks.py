@@ -4,11 +4,17 @@ recorded it: the unit notes each call the moment it went out (bot/reply_marks.py
 from __future__ import annotations
 
 import asyncio
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 
 from bench.probe import build_probe_router
+from bot import reply_marks
+from bot.reply_marks import ReplyMarks, key_of
 from handlers import build_routers
 from storage.models import UpdateLog
 from tests.bot.test_update_unit import CrashableBot, command, notes, wait_for
@@ -65,3 +71,24 @@ async def settled(app: BotHarness, update_id: int) -> None:
                 return
         assert asyncio.get_running_loop().time() < deadline, "the owed reply was never settled"
         await asyncio.sleep(0.05)
+
+
+def test_the_marks_survive_a_restart_and_the_file_keeps_only_what_is_still_owed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "data" / "replies-sent.log"
+    at = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
+    first = ReplyMarks(path)
+    first.note(key_of(7, at), 1)
+    first.note(key_of(7, at), 2)
+    first.note(key_of(8, at), 1)
+    first.close()
+    again = ReplyMarks(path)  # the next start reads what the killed process noted
+    assert (again.sent(key_of(7, at)), again.sent(key_of(8, at))) == (2, 1)
+    # The same update id from another database (another handled_at) is a different update.
+    assert again.sent(key_of(7, at + timedelta(days=1))) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    monkeypatch.setattr(reply_marks, "REWRITE_BYTES", 1)
+    again.rewrite({key_of(8, at)})
+    assert path.read_text().splitlines() == [f"8 {int(at.timestamp())} 1"]
+    assert ReplyMarks(path).sent(key_of(7, at)) == 0
