@@ -21,9 +21,11 @@ message was queued still rolls back only what came after it, and the message sti
 A handler that needs what a call returns (the id of a sent message) passes a callback with
 `then(...)`: it runs after the call went out, in a transaction of its own.
 
-The one call in flight at the instant of a crash is sent again after it (Telegram has no
-idempotency key); edits, deletions and callback answers are harmless to repeat, and a message is
-repeated only if the crash fell inside its own request.
+Each call that went out is noted at once in a file beside the data (`bot/reply_marks.py`: one
+line appended, no transaction), then in the update's row. After a restart an owed call noted
+there is not sent again, so only a call whose answer from Telegram was arriving at the very
+instant of a crash goes out twice (Telegram has no idempotency key); edits, deletions and
+callback answers are harmless to repeat anyway.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.orm import ORMExecuteState
 
 from bot import metrics
+from bot.reply_marks import Key, key_of
 from storage.models import UpdateLog
 from storage.upsert import dialect_insert
 
@@ -312,6 +315,7 @@ class UpdateUnit:
     _savepoints: list[AsyncSessionTransaction] = field(default_factory=list)
     _dirty: bool = False
     closing: bool = False
+    handled_at: datetime | None = None
 
     def __post_init__(self) -> None:
         self.session.info["unit"] = self
@@ -397,7 +401,7 @@ class UpdateUnit:
         """Commit the update's changes with its handled mark and owed calls; False when the
         update had been handled already (then nothing of this run is kept)."""
         self.closing = True
-        now = self.services.clock.now()
+        now = self.handled_at = self.services.clock.now()
         replies = None
         if self.calls:
             payload = {
@@ -437,6 +441,7 @@ class UpdateUnit:
             self.update_id,
             self.chat_id,
             [c.method for c in self.calls],
+            key=key_of(self.update_id, self.handled_at),
             sent_before=0,
             afters=[c.after for c in self.calls],
         )
@@ -449,15 +454,21 @@ async def send_owed(
     chat_id: int | None,
     calls: list[TelegramMethod[Any]],
     *,
+    key: Key,
     sent_before: int,
     afters: list[Then | None] | None = None,
 ) -> None:
+    """Send an update's owed calls from `sent_before` on (or from where the marks say), noting
+    each one the moment it went out; then clear them from the update's row."""
+    marks = services.reply_marks
     max_wait = services.settings.reply_retry_max_seconds
+    sent_before = max(sent_before, marks.sent(key))
     index = sent_before
     try:
         for index in range(sent_before, len(calls)):
             method = calls[index]
             ok, result = await send_call(bot, method, chat_id=chat_id, max_wait=max_wait)
+            marks.note(key, index + 1)  # first: nothing may come between the answer and this
             after = afters[index] if afters else None
             if ok and after is not None:
                 try:
@@ -478,6 +489,7 @@ async def send_owed(
             .where(UpdateLog.update_id == update_id)
             .values(replies_enc=None, reply_after=None)
         )
+    marks.forget(key)
 
 
 async def _progress(services: Services, update_id: int, sent: int) -> None:
@@ -525,13 +537,29 @@ async def deliver_owed(
                 .values(reply_after=now + REPLY_LEASE)
             )
             if claimed.rowcount:
-                taken.append((row.update_id, row.replies_enc, row.replies_sent))
-    for update_id, replies, sent in taken:
+                key = key_of(row.update_id, row.handled_at)
+                taken.append((row.update_id, key, row.replies_enc, row.replies_sent))
+    marks = services.reply_marks
+    for update_id, key, replies, sent in taken:
         payload = json.loads(services.cipher.decrypt(REPLIES_FIELD, replies))
         calls = decode_calls(payload["calls"])
+        sent = max(sent, marks.sent(key))
         log.info("update %s: sending %d owed replies", update_id, len(calls) - sent)
-        await send_owed(services, bot, update_id, payload.get("chat"), calls, sent_before=sent)
+        chat_id = payload.get("chat")
+        await send_owed(services, bot, update_id, chat_id, calls, key=key, sent_before=sent)
     return len(taken)
+
+
+async def tidy_reply_marks(services: Services) -> None:
+    """Let the marks file keep only the updates that still owe calls (once it has grown)."""
+    async with services.db.transaction() as session:
+        rows = await session.execute(
+            select(UpdateLog.update_id, UpdateLog.handled_at).where(
+                UpdateLog.replies_enc.is_not(None)
+            )
+        )
+        owed = {key_of(update_id, handled_at) for update_id, handled_at in rows.all()}
+    services.reply_marks.rewrite(owed)
 
 
 async def already_handled(services: Services, update_ids: list[int]) -> set[int]:
