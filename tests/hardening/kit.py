@@ -12,7 +12,7 @@ from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BotCommand, BotCommandScopeChat, BufferedInputFile, Message
 
 from bench.probe import build_probe_router
 from bot.config import Settings
@@ -53,6 +53,14 @@ def build_kit_router() -> Router:
     async def forget(message: Message) -> None:
         await message.delete()
         await message.answer("forgotten")
+
+    @router.message(Command("menu"))
+    async def menu(message: Message, bot: Bot) -> None:
+        await bot.set_my_commands(
+            [BotCommand(command="kit", description="kit")],
+            scope=BotCommandScopeChat(chat_id=message.chat.id),
+        )
+        await message.answer("menu set")
 
     return router
 
@@ -105,7 +113,7 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None
 
 
 def texts(user: ScriptedUser) -> list[str]:
-    return [m.text or m.caption or "" for m in user.bot_messages()]
+    return [m.text or "" for m in user.bot_messages()]
 
 
 def no_apology(user: ScriptedUser) -> None:
