@@ -79,7 +79,9 @@ def build_dispatcher(
     for middleware in outermost:
         dp.update.outer_middleware(middleware)
     # Outside the per-user lock and the session: a flood costs neither.
-    dp.update.outer_middleware(flood_control_for(services))
+    flood = flood_control_for(services)
+    dp.update.outer_middleware(flood)
+    dp.shutdown.register(flood.close)
     dp.update.outer_middleware(
         UserLockMiddleware(
             storage=dp.fsm.storage,
