@@ -73,8 +73,8 @@ class Settings(BaseSettings):
     group_send_per_minute: float = 20.0
     # Flood control (bot/flood.py): a user's updates beyond a burst and then this rate are
     # dropped, with one notice to slow down per interval.
-    flood_burst: int = 10
-    flood_rate_per_second: float = 3.0
+    flood_burst: int = 20
+    flood_rate_per_second: float = 5.0
     flood_notice_every_seconds: float = 60.0
     # Handled updates are remembered this long, so a redelivery is recognised.
     update_log_keep_hours: int = 72
