@@ -12,6 +12,7 @@ from storage.models import Application, Base, Document, Reduction, Training
 from workflow.actor import Actor, require_base, require_city_or_province, require_role
 from workflow.audit import audit
 from workflow.context import Ctx
+from workflow.documents import check_declared as check_declared  # before a download
 from workflow.documents import check_pdf_off_loop, safe_filename
 from workflow.enums import DocumentKind, ReductionStatus, Role, TrainingStatus
 from workflow.errors import DomainError, NotFound

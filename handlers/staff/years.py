@@ -35,7 +35,6 @@ from storage import files
 from workflow import queues, training, years_import
 from workflow.actor import Actor
 from workflow.context import Ctx
-from workflow.documents import check_declared
 from workflow.enums import DocumentKind, ReductionStatus, Role
 from workflow.errors import DomainError
 from workflow.profile import parse_date
@@ -237,7 +236,7 @@ async def uploaded_proof(env: Env, message: Message, data: dict) -> None:  # typ
     document = message.document
     if document is None:
         raise DomainError("pdf.not_pdf")
-    check_declared(document.file_size, env.ctx.max_upload_bytes)
+    training.check_declared(document.file_size, env.ctx.max_upload_bytes)
     raw = await env.bot.download(document, destination=io.BytesIO())
     await training.attach(
         env.ctx,
