@@ -12,7 +12,8 @@ from storage.models import Application, Base, Document, Reduction, Training
 from workflow.actor import Actor, require_base, require_city_or_province, require_role
 from workflow.audit import audit
 from workflow.context import Ctx
-from workflow.documents import check_pdf
+from workflow.documents import check_declared as check_declared  # before a download
+from workflow.documents import check_pdf_off_loop, safe_filename
 from workflow.enums import DocumentKind, ReductionStatus, Role, TrainingStatus
 from workflow.errors import DomainError, NotFound
 from workflow.notices import notify
@@ -150,12 +151,12 @@ async def attach(
             raise NotFound("reduction")
         if ReductionStatus(row.status) not in (ReductionStatus.DRAFT, ReductionStatus.SENT_BACK):
             raise DomainError("reduction.wrong_step", status=row.status)
-    check_pdf(data, ctx.max_upload_bytes)
+    await check_pdf_off_loop(data, ctx.max_upload_bytes)
     digest, rel = files.store(ctx.upload_dir, data)
     doc = Document(
         reduction_id=reduction_id,
         kind=kind,
-        filename=(filename or "document.pdf")[:255],
+        filename=safe_filename(filename),
         sha256=digest,
         size=len(data),
         path=rel,

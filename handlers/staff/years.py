@@ -232,8 +232,7 @@ async def uploaded_proof(env: Env, message: Message, data: dict) -> None:  # typ
     document = message.document
     if document is None:
         raise DomainError("pdf.not_pdf")
-    if document.file_size and document.file_size > env.ctx.max_upload_bytes:
-        raise DomainError("pdf.too_large", max_mb=env.ctx.max_upload_bytes // (1024 * 1024))
+    training.check_declared(document.file_size, env.ctx.max_upload_bytes)
     raw = await env.bot.download(document, destination=io.BytesIO())
     await training.attach(
         env.ctx,
