@@ -110,6 +110,7 @@ class DbSessionMiddleware(BaseMiddleware):
                 user: User | None = data.get("event_from_user")
                 row, account = (await load_user(ctx, user)) if user else (None, None)
                 i18n = Translator(locale_for(row, user, settings.default_locale), settings.tz)
+                unit.press, unit.unchanged_text = event.callback_query, i18n("common.unchanged")
                 if account is None and await refuse_if_disabled(
                     ctx, session, bot, event, row, i18n
                 ):

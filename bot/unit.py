@@ -52,12 +52,13 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import BufferedInputFile, Chat, FSInputFile, InputFile, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Chat, FSInputFile, InputFile, Message
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.orm import ORMExecuteState
 
 from bot import metrics
+from bot.unchanged import edits_nothing
 from storage.models import UpdateLog
 from storage.upsert import dialect_insert
 
@@ -312,6 +313,9 @@ class UpdateUnit:
     _savepoints: list[AsyncSessionTransaction] = field(default_factory=list)
     _dirty: bool = False
     closing: bool = False
+    # The press being handled, and what to say when its edit would change nothing.
+    press: CallbackQuery | None = None
+    unchanged_text: str | None = None
 
     def __post_init__(self) -> None:
         self.session.info["unit"] = self
@@ -358,6 +362,11 @@ class UpdateUnit:
     async def defer(self, method: TelegramMethod[Any], after: Then | None) -> Any:
         if isinstance(method, tg_methods.AnswerCallbackQuery) and self._merge_answer(method):
             return True
+        if self.press is not None and edits_nothing(method, self.press):
+            # An option already chosen: Telegram would refuse the edit ("message is not
+            # modified"); the press gets a toast instead and the message stays as it is.
+            await self._say_unchanged()
+            return _placeholder(method)
         await self.boundary()
         self.calls.append(PendingCall(method, after))
         return _placeholder(method)
@@ -383,6 +392,22 @@ class UpdateUnit:
                     )
                 return True
         return False
+
+    async def _say_unchanged(self) -> None:
+        assert self.press is not None
+        text = self.unchanged_text
+        for call in self.calls:
+            first = call.method
+            if (
+                isinstance(first, tg_methods.AnswerCallbackQuery)
+                and first.callback_query_id == self.press.id
+            ):
+                if not first.text:
+                    first.text, first.show_alert = text, False
+                return
+        await self.defer(
+            tg_methods.AnswerCallbackQuery(callback_query_id=self.press.id, text=text), None
+        )
 
     def answered(self, callback_query_id: str) -> bool:
         return any(

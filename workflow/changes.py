@@ -23,6 +23,7 @@ from workflow.errors import DomainError, NotFound
 from workflow.notices import notify, notify_base_staff
 from workflow.profile import load as load_profile
 from workflow.profile import parse_date
+from workflow.text import clean, column_limit
 
 # Personnel types that may be changed into one another; master's students never change.
 CHANGEABLE_TYPES = frozenset(
@@ -113,7 +114,15 @@ async def file(
     )
     if pending is not None:
         raise DomainError("change.pending")
-    new_value = (new_value or "").strip()
+    new_value = (
+        clean(
+            new_value,
+            limit=column_limit(ChangeRequest, "new_value"),
+            field="new_value",
+            required=False,
+        )
+        or ""
+    )
     old = await _validate(ctx, app, kind, new_value)
     row = ChangeRequest(
         application_id=application_id,
@@ -138,7 +147,13 @@ async def decide(
     require_city_or_province(actor, base.city_id)
     if ChangeStatus(row.status) is not ChangeStatus.PENDING:
         raise DomainError("change.decided", status=row.status)
-    text = " ".join((reason or "").split())
+    text = clean(
+        reason,
+        limit=column_limit(ChangeRequest, "reason"),
+        field="reason",
+        required=False,
+        multiline=True,
+    )
     if not approve and not text:
         raise DomainError("reason.required")
     app = await ctx.get(Application, row.application_id, lock=True)

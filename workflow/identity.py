@@ -13,6 +13,7 @@ from stdnum.cn import ric
 
 from workflow.enums import IdType
 from workflow.errors import DomainError
+from workflow.text import digits, nfkc
 
 # A trainee doctor is at least 16 and at most 100 years old: python-stdnum's `cn.ric` alone
 # accepts births in 2099.
@@ -31,7 +32,8 @@ _FORMATS: dict[IdType, re.Pattern[str]] = {
 
 
 def normalize_id(number: str) -> str:
-    return re.sub(r"[\s-]", "", number).upper()
+    """Spaces and dashes dropped, full-width forms read as ASCII (`４４０１…Ｘ`), upper case."""
+    return re.sub(r"[\s-]", "", nfkc(number)).upper()
 
 
 def age_on(born: date, today: date) -> int:
@@ -106,7 +108,7 @@ def gender_of(id_type: IdType | str, number: str) -> str | None:
 def normalize_mobile(text: str) -> str:
     """A Chinese mobile number as E.164 (+86…), or refuse."""
     try:
-        parsed = phonenumbers.parse(text.strip(), "CN")
+        parsed = phonenumbers.parse(digits(text), "CN")
     except phonenumbers.NumberParseException as exc:
         raise DomainError("phone.invalid") from exc
     if (
@@ -122,7 +124,7 @@ def normalize_mobile(text: str) -> str:
 def normalize_phone(text: str) -> str:
     """Any valid Chinese phone number (mobile or landline) as E.164, e.g. an emergency contact."""
     try:
-        parsed = phonenumbers.parse(text.strip(), "CN")
+        parsed = phonenumbers.parse(digits(text), "CN")
     except phonenumbers.NumberParseException as exc:
         raise DomainError("phone.invalid") from exc
     if not phonenumbers.is_valid_number(parsed):

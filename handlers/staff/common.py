@@ -16,11 +16,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.callback_data import Id, Word, one_of
 from bot.i18n import Translator
 from workflow.actor import Actor
 from workflow.context import Ctx
 from workflow.enums import STAFF_ROLES, Role
 from workflow.errors import DomainError, Forbidden
+from workflow.history import ENTITIES
 
 Event = Message | CallbackQuery
 MAX_TEXT = 3900  # a message is at most 4096 characters
@@ -34,12 +36,12 @@ class StaffInput(StatesGroup):
 
 
 class MenuCb(CallbackData, prefix="stm"):
-    section: str
+    section: Word
 
 
 class HistCb(CallbackData, prefix="sth"):
-    kind: str
-    id: int
+    kind: one_of(*ENTITIES)
+    id: Id
 
 
 def need(actor: Actor | None, *roles: Role) -> Actor:

@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.callback_data import Id, Page, one_of
 from bot.disabled import update_chat_menu
 from bot.i18n import Translator
 from bot.keyboards import page_of, pager_row
@@ -25,9 +26,9 @@ PAGE = 8
 class TeamCb(CallbackData, prefix="stt"):
     """op: page (page), off / on (account id, the page to show again)."""
 
-    op: str
-    id: int = 0
-    page: int = 0
+    op: one_of("page", "off", "on")
+    id: Id = 0
+    page: Page = 0
 
 
 async def show_team(env: Env, event: Event, page: int = 0, *, notice: str | None = None) -> None:

@@ -403,7 +403,7 @@ def _parse(field: str, text: str) -> Any:
     """A typed answer as its field takes it (dates are checked at once)."""
     if field in DATE_FIELDS:
         return profile.parse_date(text, field).isoformat()
-    return text
+    return profile.check_typed(field, text)
 
 
 async def save_field(ctx: Ctx, actor: Actor, module: str, field: str, rid: int, value: Any) -> None:
