@@ -11,11 +11,13 @@ nothing is read or changed.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 INT32_MAX = 2**31 - 1  # the id columns are INTEGER on PostgreSQL
 PAGE_MAX = 100_000
@@ -29,10 +31,17 @@ def _fits_int_column(value: str) -> str:
     return value
 
 
+def _plain_integer(value: Any) -> Any:
+    """Only plain ASCII digits (and a minus) make a number: no spaces, signs or other scripts."""
+    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]{1,12}", value):
+        raise ValueError("not a plain integer")
+    return value
+
+
 # A record id; 0 stands for "none" in the optional ones.
-Id = Annotated[int, Field(ge=0, le=INT32_MAX)]
+Id = Annotated[int, BeforeValidator(_plain_integer), Field(ge=0, le=INT32_MAX)]
 # A page of a list; -1 asks for the page the user was on.
-Page = Annotated[int, Field(ge=-1, le=PAGE_MAX)]
+Page = Annotated[int, BeforeValidator(_plain_integer), Field(ge=-1, le=PAGE_MAX)]
 # An action or a value: ASCII letters, digits and _ . - only, short.
 Word = Annotated[
     str,
@@ -41,16 +50,25 @@ Word = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Choices:
+    """The values a `one_of` field takes (read by the tests that forge presses)."""
+
+    values: tuple[str, ...]
+
+
 def one_of(*values: str | Enum) -> Any:
     """A word that is one of `values` (an enum's values, or the actions a class knows)."""
-    allowed = frozenset(v.value if isinstance(v, Enum) else v for v in values)
+    allowed = tuple(dict.fromkeys(v.value if isinstance(v, Enum) else v for v in values))
 
     def check(value: str) -> str:
         if value not in allowed:
             raise ValueError("unknown value")
         return value
 
-    return Annotated[str, StringConstraints(max_length=WORD_MAX), AfterValidator(check)]
+    return Annotated[
+        str, StringConstraints(max_length=WORD_MAX), AfterValidator(check), Choices(allowed)
+    ]
 
 
 def callback_data_classes() -> list[type[CallbackData]]:

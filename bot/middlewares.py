@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update, User
@@ -153,6 +154,11 @@ class DbSessionMiddleware(BaseMiddleware):
             if not err.persist:
                 await unit.undo()
             await tell(bot, event, i18n.error(err.code, err.params))
+            return None
+        except TelegramForbiddenError:
+            # A call the handler needed the answer of (not queued) found the bot blocked.
+            await unit.undo()
+            log.info("update %s: the user blocked the bot", event.update_id)
             return None
         except Exception as exc:
             if is_transient(exc) or isinstance(exc, DBAPIError):

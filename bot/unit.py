@@ -487,6 +487,9 @@ async def send_owed(
             if ok and after is not None:
                 try:
                     await after(result)
+                except TelegramForbiddenError:
+                    metrics.record_403()
+                    log.info("chat %s blocked the bot; a follow-up call dropped", chat_id)
                 except Exception:
                     log.exception("after sending a %s", type(method).__name__)
             if index + 1 < len(calls) and not _repeatable(method):

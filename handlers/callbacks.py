@@ -4,8 +4,10 @@ act on a trainee's result or allocation offer. The handlers live in handlers/tra
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton
 
 from bot.callback_data import Id, one_of
+from bot.i18n import Translator
 
 
 class ResultAction(CallbackData, prefix="res"):
@@ -20,3 +22,20 @@ class OfferAction(CallbackData, prefix="offer"):
 
     action: one_of("accept", "refuse", "refuse_yes", "refuse_no")
     offer_id: Id
+
+
+def result_answer_row(
+    i18n: Translator, app_id: int, accept_suffix: str = ""
+) -> list[InlineKeyboardButton]:
+    """Accept and decline of a result, labelled alike wherever they appear: the result's
+    notice, the status card and the reminder before the confirmation period ends."""
+    return [
+        InlineKeyboardButton(
+            text=i18n("trainee.result.accept") + accept_suffix,
+            callback_data=ResultAction(action="accept", app_id=app_id).pack(),
+        ),
+        InlineKeyboardButton(
+            text=i18n("trainee.result.decline"),
+            callback_data=ResultAction(action="decline", app_id=app_id).pack(),
+        ),
+    ]

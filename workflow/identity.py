@@ -140,7 +140,26 @@ def mask_id(number: str) -> str:
 
 
 def mask_phone(e164: str) -> str:
-    """+8613812345678 → +86 138****5678."""
-    if e164.startswith("+86") and len(e164) == 14:
+    """A mobile +8613812345678 → +86 138****5678; a landline +862087654321 → 020-****4321 (its
+    area code kept, as it is written in China); anything else keeps its last four digits."""
+    if e164.startswith("+86") and len(e164) == 14 and e164[3] == "1":
         return f"+86 {e164[3:6]}****{e164[-4:]}"
+    landline = _mask_landline(e164)
+    if landline is not None:
+        return landline
     return e164[:3] + "*" * max(0, len(e164) - 7) + e164[-4:]
+
+
+def _mask_landline(e164: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if parsed.country_code != 86 or phonenumbers.number_type(parsed) != PhoneNumberType.FIXED_LINE:
+        return None
+    national = phonenumbers.national_significant_number(parsed)
+    area = phonenumbers.length_of_geographical_area_code(parsed)
+    if not area or len(national) - area < 5:
+        return None
+    subscriber = national[area:]
+    return f"0{national[:area]}-{'*' * (len(subscriber) - 4)}{subscriber[-4:]}"
