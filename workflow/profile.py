@@ -27,7 +27,7 @@ from workflow.enums import (
 )
 from workflow.errors import DomainError, NotFound
 from workflow.identity import birth_date_of, gender_of, normalize_phone
-from workflow.text import clean, column_limit, digits
+from workflow.text import clean, column_limit, digits, nfkc
 
 ETHNICITIES = [
     "汉族",
@@ -249,7 +249,8 @@ async def set_contact(ctx: Ctx, actor: Actor, field: str, value: str) -> Trainee
     require_self(actor, actor.account_id)
     p = await _profile(ctx, actor)
     if field == "email":
-        value = clean(value, limit=column_limit(TraineeProfile, "email"), field=field) or ""
+        limit = column_limit(TraineeProfile, "email")
+        value = clean(nfkc(value), limit=limit, field=field) or ""
         if not EMAIL.fullmatch(value) or len(value) > 254:
             raise DomainError("contact.email_invalid")
         p.email = value

@@ -1,8 +1,9 @@
 """Free text as the workflow takes it: one normalisation for every typed answer.
 
-NFKC first (full-width digits and letters read as ASCII, compatibility forms folded), then
-runs of white space collapse to one space (a multi-line field keeps its line breaks), then
-characters that change how text is shown without being part of it are refused with the
+NFKC first (full-width digits and letters read as ASCII, compatibility forms folded), keeping
+the full-width punctuation of Chinese prose as typed (，：（）！？ stay, NFKC would make them
+ASCII); then runs of white space collapse to one space (a multi-line field keeps its line
+breaks), then characters that change how text is shown without being part of it are refused with the
 character named: control characters (NUL, BEL, ESC…) and the bidi embeddings, overrides and
 isolates that make "gpj.exe" read as "exe.jpg". Last, the length is checked against the
 column the text goes to, before anything is stored.
@@ -36,9 +37,20 @@ _SPACES = re.compile(r"[^\S\n]+")
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
 
 
+# Full-width punctuation and symbols (U+FF01-U+FF0F, U+FF1A-U+FF20, U+FF3B-U+FF40,
+# U+FF5B-U+FF65): part of how Chinese is written, kept in prose.
+_CJK_PUNCTUATION = re.compile("([\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65])")
+
+
 def nfkc(value: Any) -> str:
     """The compatibility-normalised text: `１３８` reads `138`, `Ｘ` reads `X`."""
     return unicodedata.normalize("NFKC", str(value))
+
+
+def nfkc_prose(value: Any) -> str:
+    """NFKC except for Chinese full-width punctuation: `Ｌｉ，２号` reads `Li，2号`."""
+    parts = _CJK_PUNCTUATION.split(str(value))
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
 
 
 def refused_character(text: str, *, multiline: bool = False) -> str | None:
@@ -64,7 +76,7 @@ def clean(
 ) -> str | None:
     """`value` normalised, or a refusal naming the field and the rule: `text.control` (with
     the character), `field.required`, `field.too_long` (with the limit)."""
-    text = nfkc("" if value is None else value).replace("\r\n", "\n").replace("\r", "\n")
+    text = nfkc_prose("" if value is None else value).replace("\r\n", "\n").replace("\r", "\n")
     bad = refused_character(text, multiline=multiline)
     if bad is not None:
         raise DomainError("text.control", field=field, char=bad)

@@ -27,7 +27,7 @@ from workflow.identity import (
     normalize_phone,
     validate_id,
 )
-from workflow.text import clean, column_limit
+from workflow.text import clean, column_limit, nfkc_prose
 
 TODAY = date(2026, 7, 1)
 PROPS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -238,7 +238,7 @@ def test_free_text_is_kept_normalised(text: str) -> None:
         assert err.code in {"field.required", "field.too_long"}
         return
     assert cleaned is not None
-    assert cleaned == unicodedata.normalize("NFKC", cleaned)
+    assert cleaned == nfkc_prose(cleaned)
     assert cleaned == cleaned.strip() and "  " not in cleaned
     assert clean(cleaned, limit=SCHOOL_MAX, field="school") == cleaned  # idempotent
     assert 0 < len(cleaned) <= SCHOOL_MAX
@@ -288,6 +288,12 @@ def test_reasons_keep_their_lines_but_no_control_characters() -> None:
     assert clean("材料\n  不全 ", limit=500, field="reason", multiline=True) == "材料\n不全"
     with pytest.raises(DomainError):
         clean("材料\x07不全", limit=500, field="reason", multiline=True)
+
+
+def test_chinese_punctuation_is_kept_in_prose_and_folded_in_numbers() -> None:
+    assert clean("中山大学（北校区），２号楼", limit=100) == "中山大学（北校区），2号楼"
+    assert profile.parse_date("２０２３－０７－０１") == date(2023, 7, 1)
+    assert unicodedata.normalize("NFKC", "，") == ","  # what plain NFKC would have done
 
 
 def test_names_take_full_width_and_refuse_digits() -> None:
