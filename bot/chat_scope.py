@@ -51,6 +51,12 @@ def chat_of(update: Update) -> Chat | None:
     return None
 
 
+def in_private_chat(update: Update) -> bool:
+    """True for a private chat, and for updates without a chat."""
+    chat = chat_of(update)
+    return chat is None or chat.type == ChatType.PRIVATE
+
+
 def _addressed(message: Message, me: str | None, bot_id: int) -> bool:
     """A command (to this bot or to every bot), a reply to the bot, or a mention of it."""
     text = message.text or message.caption or ""

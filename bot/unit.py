@@ -316,6 +316,7 @@ class UpdateUnit:
     # The press being handled, and what to say when its edit would change nothing.
     press: CallbackQuery | None = None
     unchanged_text: str | None = None
+    _unchanged_answer: tg_methods.AnswerCallbackQuery | None = None
 
     def __post_init__(self) -> None:
         self.session.info["unit"] = self
@@ -380,7 +381,11 @@ class UpdateUnit:
                 isinstance(first, tg_methods.AnswerCallbackQuery)
                 and first.callback_query_id == method.callback_query_id
             ):
-                if method.text and not first.text:
+                if method.text and first is self._unchanged_answer:
+                    # The screen's own words, said after an edit that changed nothing, win.
+                    first.text, first.show_alert = method.text, method.show_alert
+                    self._unchanged_answer = None
+                elif method.text and not first.text:
                     first.text, first.show_alert = method.text, method.show_alert
                 elif method.text and self.chat_id is not None:
                     self.calls.append(
@@ -404,10 +409,11 @@ class UpdateUnit:
             ):
                 if not first.text:
                     first.text, first.show_alert = text, False
+                    self._unchanged_answer = first
                 return
-        await self.defer(
-            tg_methods.AnswerCallbackQuery(callback_query_id=self.press.id, text=text), None
-        )
+        answer = tg_methods.AnswerCallbackQuery(callback_query_id=self.press.id, text=text)
+        await self.defer(answer, None)
+        self._unchanged_answer = answer
 
     def answered(self, callback_query_id: str) -> bool:
         return any(

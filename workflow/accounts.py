@@ -248,7 +248,7 @@ async def authenticate(
     window: timedelta = timedelta(minutes=15),
 ) -> Account:
     """Check login name and password; failures are counted per account and per chat."""
-    login_name = login_name.strip().lower()
+    login_name = nfkc(login_name).strip().lower()
     account = await ctx.session.scalar(
         select(Account).where(Account.login_name == login_name, Account.is_active)
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import FsmRecord, TelegramUser
+from tests import factories
 from tests.factories import make_id
 from tests.hardening.snapshot import changed, snapshot
 from tests.harness import BotHarness
@@ -97,3 +98,26 @@ async def test_menus_are_for_private_chats(app: BotHarness) -> None:
     member = private.in_group(-1009005)
     await member.send("/start")
     assert member.visible_commands() == []
+
+
+async def test_staff_in_a_group_get_the_same_line_active_or_disabled(app: BotHarness) -> None:
+    from tests.staff.conftest import enrol
+    from workflow import staff_accounts
+    from workflow.enums import Role
+
+    async with app.ctx() as ctx:
+        world = await factories.build_world(ctx)
+    staff = await enrol(app, 7006, Role.BASE, name="王主任", base_id=world.base_a.id)
+    member = staff.user.in_group(-1009006)
+    for disabled in (False, True):
+        if disabled:
+            async with app.ctx() as ctx:
+                await staff_accounts.set_active(ctx, None, staff.actor.account_id, False)
+        calls = len(app.emulator.calls)
+        before = await snapshot(app.db)
+        sent = await member.send("/queue")
+        replies = member.bot_messages_since(sent.seq)
+        assert len(replies) == 1 and NOTICE in replies[0].text
+        assert "停用" not in replies[0].text  # nothing about the account in front of the group
+        assert [c.method for c in app.emulator.calls[calls:] if "Commands" in c.method] == []
+        assert changed(before, await snapshot(app.db)) == {}
