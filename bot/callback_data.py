@@ -19,7 +19,9 @@ from typing import Annotated, Any
 from aiogram.filters.callback_data import CallbackData
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-INT32_MAX = 2**31 - 1  # the id columns are INTEGER on PostgreSQL
+from workflow.text import ID_MAX
+
+INT32_MAX = ID_MAX
 PAGE_MAX = 100_000
 WORD_MAX = 32
 

@@ -105,3 +105,16 @@ def digits(value: Any) -> str:
     """A typed number, date or code with full-width digits and separators read as ASCII and
     the surrounding white space dropped."""
     return nfkc(value).strip()
+
+
+ID_MAX = 2**31 - 1  # the id columns are INTEGER on PostgreSQL
+
+
+def record_id(value: Any) -> int | None:
+    """A typed record number (`12`, `#12`, `１２`) as an int, or None when it is not a plain
+    number that an id column can hold (a 20-digit number is no id, it is not looked up)."""
+    text = digits(value).lstrip("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= ID_MAX else None

@@ -23,6 +23,7 @@ from workflow.context import Ctx
 from workflow.enums import STAFF_ROLES, Role
 from workflow.errors import DomainError, Forbidden
 from workflow.history import ENTITIES
+from workflow.text import record_id
 
 Event = Message | CallbackQuery
 MAX_TEXT = 3900  # a message is at most 4096 characters
@@ -184,10 +185,10 @@ def menu_back(i18n: Translator) -> list[InlineKeyboardButton]:
 
 
 def int_arg(text: str | None, *, code: str = "staff.usage", **params: Any) -> int:
-    text = (text or "").strip().lstrip("#")
-    if not text.isdigit():
+    number = record_id(text)
+    if number is None:
         raise DomainError(code, **params)
-    return int(text)
+    return number
 
 
 def args_of(text: str | None) -> list[str]:

@@ -34,7 +34,7 @@ from workflow.actor import Actor
 from workflow.context import Ctx
 from workflow.enums import Role
 from workflow.errors import DomainError, NotFound
-from workflow.text import digits
+from workflow.text import digits, record_id
 
 
 def _open(env: Env, batch: Batch) -> bool:
@@ -217,10 +217,8 @@ async def resolve_specialty(env: Env, batch: Batch, text: str) -> int:
     spec_id = await env.ctx.session.scalar(
         select(Specialty.id).where(Specialty.code == text, Specialty.program == batch.program)
     )
-    if spec_id is None and text.isdigit():
-        spec_id = await env.ctx.session.scalar(
-            select(Specialty.id).where(Specialty.id == int(text))
-        )
+    if spec_id is None and (number := record_id(text)) is not None:
+        spec_id = await env.ctx.session.scalar(select(Specialty.id).where(Specialty.id == number))
     if spec_id is None:
         raise NotFound("specialty")
     return spec_id

@@ -6,6 +6,22 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 
 from bot.callback_data import Id, Page, Word, one_of
+from workflow.profile import EDUCATION_FLAGS
+
+# The fields of the four profile modules, as their buttons name them.
+BASIC_FIELDS = ("gender", "birth_date", "ethnicity", "political_status")
+CONTACT_FIELDS = ("email", "address", "emergency_name", "emergency_phone")
+EDU_FIELDS = ("school", "major", "level", "start_date", "end_date")
+WORK_FIELDS = ("unit_name", "position", "start_date", "end_date", "is_current")
+PROFILE_FIELDS = (
+    "",
+    *BASIC_FIELDS,
+    *CONTACT_FIELDS,
+    *EDU_FIELDS,
+    *WORK_FIELDS,
+    *EDUCATION_FLAGS,
+    "has_unit",
+)
 
 
 class RegCb(CallbackData, prefix="treg"):
@@ -21,7 +37,7 @@ class ProfileCb(CallbackData, prefix="tpf"):
 
     a: Word
     m: one_of("", "basic", "contact", "education", "work") = ""
-    f: Word = ""
+    f: one_of(*PROFILE_FIELDS) = ""
     r: Id = 0
     v: Word = ""
     p: Page = 0

@@ -94,3 +94,61 @@ def every_forgery(seed: int = 11) -> list[Forged]:
     out = [f for cls in callback_data_classes() for f in forgeries(cls, rng)]
     out += [Forged(CallbackData, "garbage", _garbage(rng, 64)) for _ in range(8)]
     return out
+
+
+def _largest(field: Any) -> int:
+    for item in field.metadata:
+        if getattr(item, "le", None) is not None:
+            return int(item.le)
+    return INT32_MAX
+
+
+def _actions(name: str) -> list[str]:
+    """The words the handlers compare a field called `name` with, or build buttons with."""
+    import re
+    from pathlib import Path
+
+    import handlers
+
+    found: set[str] = set()
+    patterns = (
+        rf"\b{name}\s*==\s*\"([a-z_]+)\"",
+        rf"\b{name}=\"([a-z_]+)\"",
+        rf"\b{name} in \(([^)]*)\)",
+    )
+    for path in Path(handlers.__path__[0]).rglob("*.py"):
+        source = path.read_text("utf-8")
+        for pattern in patterns:
+            for match in re.findall(pattern, source):
+                found.update(re.findall(r"[a-z_]+", match))
+    return sorted(found)
+
+
+ODD_VALUES = (("abc", str(INT32_MAX)), ("", "0"), (str(INT32_MAX), "1"))
+
+
+def oddities(values: tuple[tuple[str, str], ...] = ODD_VALUES) -> list[Forged]:
+    """Data that parses but no button ever carries: for every action a class knows, the other
+    words a non-number or empty and the ids at the bounds of their column."""
+    out: list[Forged] = []
+    for cls in callback_data_classes():
+        fields = list(cls.model_fields.items())
+        if not fields:
+            continue
+        first_name, first = fields[0]
+        actions = list(_choices(first) or _actions(first_name) or [_sample(first)])
+        for action in actions:
+            for word, number in values:
+                parts = [action]
+                for _name, field in fields[1:]:
+                    choices = _choices(field)
+                    if choices and word == "" and "" in choices:
+                        parts.append("")
+                    elif choices or field.annotation is bool:
+                        parts.append(_sample(field))
+                    elif _is_int(field):
+                        parts.append(str(min(int(number), _largest(field))))
+                    else:
+                        parts.append(word)
+                out.append(Forged(cls, f"{action} with {word!r}/{number}", _join(cls, parts)))
+    return out

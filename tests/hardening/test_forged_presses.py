@@ -18,7 +18,7 @@ from handlers.staff.callbacks import AppCb, ChgCb, PlanCb, RedCb, YearsCb
 from handlers.staff.team import TeamCb
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb
 from tests import factories
-from tests.hardening.forge import Forged, every_forgery
+from tests.hardening.forge import ODD_VALUES, Forged, every_forgery, oddities
 from tests.hardening.snapshot import changed, snapshot
 from tests.harness import BotHarness
 from tests.staff.conftest import enrol
@@ -26,6 +26,7 @@ from workflow.enums import Role
 
 STALE = "这个按钮已过期，请使用最新的消息。"
 APOLOGY = "抱歉，处理时出现了问题"
+APOLOGIES = (APOLOGY, "Sorry, something went wrong")  # a press of "lang:en" switches
 
 
 @dataclass
@@ -172,3 +173,35 @@ async def test_presses_on_someone_elses_records_are_refused_and_change_nothing(
         assert APOLOGY not in (answer.text or ""), data
         assert answer.text or said, data  # the user is told why
     assert changed(before, await snapshot(app.db)) == {}
+
+
+@pytest.mark.parametrize(
+    ("role", "staff_side", "values"),
+    [
+        ("trainee", False, ODD_VALUES),
+        ("base", True, ODD_VALUES[:1]),
+        ("province", True, ODD_VALUES[1:2]),
+    ],
+)
+async def test_well_formed_oddities_are_refused_without_an_apology(
+    app: BotHarness,
+    cast: Cast,
+    role: str,
+    staff_side: bool,
+    values: tuple[tuple[str, str], ...],
+) -> None:
+    """Data that parses yet no button carries (a word where a number goes, an empty value, an
+    id at the bounds of its column), for every action of the role's side: whatever the screen
+    answers, it is no internal error."""
+    user: ScriptedUser = getattr(cast, role)
+    mark = user.mark()
+    wrong = []
+    for item in oddities(values):
+        if item.cls.__prefix__.startswith("st") != staff_side:
+            continue
+        answer = await press(user, item.data)
+        if not answer.answered or any(a in (answer.text or "") for a in APOLOGIES):
+            wrong.append(item)
+    said = [m.text or "" for m in user.bot_messages_since(mark)]
+    assert wrong == []
+    assert not [t for t in said if any(a in t for a in APOLOGIES)]
