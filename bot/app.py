@@ -14,6 +14,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import LinkPreviewOptions
 
+from bot import chat_scope
 from bot.config import Settings
 from bot.errors import build_error_router
 from bot.flood import flood_control_for
@@ -90,7 +91,9 @@ def build_dispatcher(
         )
     )
     dp.update.outer_middleware(DbSessionMiddleware(services))
+    dp.update.outer_middleware(chat_scope.PrivateChatsOnly())  # groups: one line, nothing else
     dp.include_router(build_error_router())
+    dp.include_router(chat_scope.build_router())
     dp.include_routers(*(build_routers() if routers is None else routers))
     dp["services"] = services
     return dp

@@ -54,13 +54,14 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import BufferedInputFile, Chat, FSInputFile, InputFile, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Chat, FSInputFile, InputFile, Message
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.orm import ORMExecuteState
 
 from bot import metrics
 from bot.reply_marks import Key, key_of
+from bot.unchanged import edits_nothing
 from storage.models import UpdateLog
 from storage.upsert import dialect_insert
 
@@ -316,6 +317,10 @@ class UpdateUnit:
     _dirty: bool = False
     closing: bool = False
     handled_at: datetime | None = None
+    # The press being handled, and what to say when its edit would change nothing.
+    press: CallbackQuery | None = None
+    unchanged_text: str | None = None
+    _unchanged_answer: tg_methods.AnswerCallbackQuery | None = None
 
     def __post_init__(self) -> None:
         self.session.info["unit"] = self
@@ -362,6 +367,11 @@ class UpdateUnit:
     async def defer(self, method: TelegramMethod[Any], after: Then | None) -> Any:
         if isinstance(method, tg_methods.AnswerCallbackQuery) and self._merge_answer(method):
             return True
+        if self.press is not None and edits_nothing(method, self.press):
+            # An option already chosen: Telegram would refuse the edit ("message is not
+            # modified"); the press gets a toast instead and the message stays as it is.
+            await self._say_unchanged()
+            return _placeholder(method)
         await self.boundary()
         self.calls.append(PendingCall(method, after))
         return _placeholder(method)
@@ -375,7 +385,11 @@ class UpdateUnit:
                 isinstance(first, tg_methods.AnswerCallbackQuery)
                 and first.callback_query_id == method.callback_query_id
             ):
-                if method.text and not first.text:
+                if method.text and first is self._unchanged_answer:
+                    # The screen's own words, said after an edit that changed nothing, win.
+                    first.text, first.show_alert = method.text, method.show_alert
+                    self._unchanged_answer = None
+                elif method.text and not first.text:
                     first.text, first.show_alert = method.text, method.show_alert
                 elif method.text and self.chat_id is not None:
                     self.calls.append(
@@ -387,6 +401,23 @@ class UpdateUnit:
                     )
                 return True
         return False
+
+    async def _say_unchanged(self) -> None:
+        assert self.press is not None
+        text = self.unchanged_text
+        for call in self.calls:
+            first = call.method
+            if (
+                isinstance(first, tg_methods.AnswerCallbackQuery)
+                and first.callback_query_id == self.press.id
+            ):
+                if not first.text:
+                    first.text, first.show_alert = text, False
+                    self._unchanged_answer = first
+                return
+        answer = tg_methods.AnswerCallbackQuery(callback_query_id=self.press.id, text=text)
+        await self.defer(answer, None)
+        self._unchanged_answer = answer
 
     def answered(self, callback_query_id: str) -> bool:
         return any(
@@ -473,6 +504,9 @@ async def send_owed(
             if ok and after is not None:
                 try:
                     await after(result)
+                except TelegramForbiddenError:
+                    metrics.record_403()
+                    log.info("chat %s blocked the bot; a follow-up call dropped", chat_id)
                 except Exception:
                     log.exception("after sending a %s", type(method).__name__)
             if index + 1 < len(calls) and not _repeatable(method):

@@ -17,6 +17,7 @@ from workflow.documents import check_pdf_off_loop, safe_filename
 from workflow.enums import DocumentKind, ReductionStatus, Role, TrainingStatus
 from workflow.errors import DomainError, NotFound
 from workflow.notices import notify
+from workflow.text import clean, column_limit
 
 DURATIONS = (1, 2, 3)
 # The end date may be moved earlier than the derived one by this much (to end with the cohort,
@@ -220,12 +221,18 @@ async def review_reduction(
     now = ctx.now()
     subject = f"reduction:{row.id}"
     if not approve:
-        text = " ".join((reason or "").split())
+        text = clean(
+            reason,
+            limit=column_limit(Reduction, "sent_back_reason"),
+            field="reason",
+            required=False,
+            multiline=True,
+        )
         if not text:
             raise DomainError("reason.required")
         row.status = ReductionStatus.SENT_BACK
         row.sent_back_by = actor.role.value
-        row.sent_back_reason = text[:500]
+        row.sent_back_reason = text
         row.updated_at = now
         audit(
             ctx,

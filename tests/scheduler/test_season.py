@@ -89,7 +89,7 @@ async def test_a_whole_season(app: BotHarness, world: World, make_ctx: CtxFactor
         reminder = app.user(ids["t4"]).bot_messages()[-1]
         assert "录取结果确认即将截止" in reminder.text
         assert reminder.button("📅 加入日历") is not None  # the deadline, for the phone's calendar
-        await app.user(ids["t4"]).press("✅ 接受录取", message=reminder)
+        await app.user(ids["t4"]).press("✅ 接受录取结果", message=reminder)
 
     actions: dict[datetime, Callable[[Ctx], Awaitable[None]]] = {
         sh(7, 3, 12): t2_submits,
