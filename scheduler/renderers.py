@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 
 from bot.durations import time_left
 from bot.i18n import Translator
+from bot.notice_buttons import calendar_button, result_answer_row
 from bot.notices import Rendered, register
-from handlers.calendar import calendar_button
-from handlers.callbacks import result_answer_row
 from storage.models import (
     Account,
     Application,

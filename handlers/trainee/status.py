@@ -21,10 +21,9 @@ from aiogram.types import (
 from bot.application_form import render_pdf
 from bot.durations import time_left
 from bot.i18n import Translator
+from bot.notice_buttons import OfferAction, calendar_button, result_answer_row
 from bot.services import Services
 from bot.unit import then
-from handlers.calendar import calendar_button
-from handlers.callbacks import OfferAction, result_answer_row
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb
 from handlers.trainee.form import application_form
 from handlers.trainee.ui import button, markup, specialty_name, trainee_only

@@ -13,7 +13,7 @@ import pytest
 
 from bot.callback_data import INT32_MAX, callback_data_classes
 from bot.emulator import ScriptedUser
-from handlers.callbacks import OfferAction, ResultAction
+from bot.notice_buttons import OfferAction, ResultAction
 from handlers.staff.callbacks import AppCb, ChgCb, PlanCb, RedCb, YearsCb
 from handlers.staff.team import TeamCb
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb

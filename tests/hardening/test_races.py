@@ -12,7 +12,7 @@ from aiogram.types import Update
 from sqlalchemy import func, select
 
 from bot.emulator import ScriptedUser
-from handlers.callbacks import ResultAction
+from bot.notice_buttons import ResultAction
 from handlers.staff.callbacks import AppCb
 from handlers.trainee.cb import ApplyCb
 from storage.models import Application, AuditLog, OutboxMessage

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.callbacks import ResultAction
+from bot.notice_buttons import ResultAction
 from storage.models import AllocationOffer, Application
 from tests.factories import World, make_batch, make_plan, sent, submitted
 from tests.harness import BotHarness

@@ -1,5 +1,5 @@
-"""Callback data shared by more than one feature: the buttons on notices and reminders that
-act on a trainee's result or allocation offer. The handlers live in handlers/trainee/."""
+"""Buttons shared by chat screens and the notices the scheduler renders: acting on a trainee's
+result or allocation offer, and asking for the calendar. The handlers live in handlers/."""
 
 from __future__ import annotations
 
@@ -45,3 +45,7 @@ def result_answer_row(
             callback_data=ResultAction(action="decline", app_id=app_id).pack(),
         ),
     ]
+
+
+def calendar_button(i18n: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=i18n("calendar.button"), callback_data=CalendarAction().pack())
