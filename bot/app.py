@@ -14,15 +14,20 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import LinkPreviewOptions
 
+from bot import chat_scope
 from bot.config import Settings
 from bot.errors import build_error_router
+from bot.flood import flood_control_for
 from bot.metrics import MetricsMiddleware
 from bot.middlewares import DbSessionMiddleware, UserLockMiddleware
+from bot.pacing import pacing_for
 from bot.services import Services
 from bot.unit import DeferSends
 
 
-def build_bot(token: str, api_url: str | None = None) -> Bot:
+def build_bot(token: str, api_url: str | None = None, settings: Settings | None = None) -> Bot:
+    """With `settings`, messages to one chat are paced within Telegram's per-chat limits
+    (bot/pacing.py), whichever part of the bot sends them."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else None
     bot = Bot(
         token=token,
@@ -32,6 +37,8 @@ def build_bot(token: str, api_url: str | None = None) -> Bot:
         ),
     )
     bot.session.middleware(DeferSends())
+    if settings is not None:
+        bot.session.middleware(pacing_for(settings))
     return bot
 
 
@@ -72,6 +79,10 @@ def build_dispatcher(
     dp.update.outer_middleware(MetricsMiddleware())
     for middleware in outermost:
         dp.update.outer_middleware(middleware)
+    # Outside the per-user lock and the session: a flood costs neither.
+    flood = flood_control_for(services)
+    dp.update.outer_middleware(flood)
+    dp.shutdown.register(flood.close)
     dp.update.outer_middleware(
         UserLockMiddleware(
             storage=dp.fsm.storage,
@@ -80,7 +91,9 @@ def build_dispatcher(
         )
     )
     dp.update.outer_middleware(DbSessionMiddleware(services))
+    dp.update.outer_middleware(chat_scope.PrivateChatsOnly())  # groups: one line, nothing else
     dp.include_router(build_error_router())
+    dp.include_router(chat_scope.build_router())
     dp.include_routers(*(build_routers() if routers is None else routers))
     dp["services"] = services
     return dp

@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     # A reply Telegram asks to delay (429) is waited for up to this long inside the update;
     # beyond it the reply is kept and sent later.
     reply_retry_max_seconds: float = 30.0
+    # Messages to one chat, whoever sends them (bot/pacing.py): a burst, then this rate; a group
+    # gets fewer (Telegram: about one message a second to a chat, 20 a minute to a group).
+    chat_send_burst: int = 20
+    chat_send_per_second: float = 1.0
+    group_send_burst: int = 3
+    group_send_per_minute: float = 20.0
+    # Flood control (bot/flood.py): a user's updates beyond a burst and then this rate are
+    # dropped, with one notice to slow down per interval.
+    flood_burst: int = 20
+    flood_rate_per_second: float = 5.0
+    flood_notice_every_seconds: float = 60.0
     # Handled updates are remembered this long, so a redelivery is recognised.
     update_log_keep_hours: int = 72
 

@@ -7,6 +7,7 @@ from aiogram import Bot
 from aiogram.types import BotCommandScopeChat, TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chat_scope import in_private_chat
 from bot.i18n import Translator, normalize_locale
 from bot.menus import set_chat_menu
 from bot.replies import chat_id_of, tell
@@ -36,6 +37,8 @@ async def refuse_if_disabled(
     """True when the update came from a disabled staff account and was refused here."""
     if tg is None or tg.account_id is None or not isinstance(event, Update):
         return False
+    if not in_private_chat(event):
+        return False  # bot/chat_scope.py answers there, without a word about the account
     what = _what(event)
     if what is None:
         return await staff_accounts.disabled_account(ctx, tg) is not None

@@ -1,11 +1,13 @@
-"""Command menus (setMyCommands): a default one for everybody, and one per role scoped to the
-chat of each staff or trainee account, in the user's language."""
+"""Command menus (setMyCommands), in private chats only: a guest one for every private chat,
+and one per role scoped to the (private) chat of each staff or trainee account, in the user's
+language."""
 
 from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
     MenuButtonWebApp,
@@ -101,26 +103,28 @@ def commands_for(role: Role | None, i18n: Translator) -> list[BotCommand]:
 
 
 async def set_default_menus(bot: Bot, miniapp_url: str | None = None) -> None:
-    """The guest menu: zh-CN for everybody, English for English-language Telegram clients; with
-    the Mini App, the chat's menu button opens it (its start page offers what the account's
-    role can do there; an unbound user is told to register or log in)."""
+    """The guest menu in private chats: zh-CN for everybody, English for English-language
+    Telegram clients. Groups get no menu (the bot works in private chats only): the default
+    scope, which groups fall back to, is emptied. With the Mini App, the chat's menu button
+    opens it (its start page offers what the account's role can do there; an unbound user is
+    told to register or log in)."""
     if miniapp_url:
         await bot.set_chat_menu_button(
             menu_button=MenuButtonWebApp(
                 text=Translator("zh-CN")("miniapp.menu_button"), web_app=WebAppInfo(url=miniapp_url)
             )
         )
-    await bot.set_my_commands(
-        commands_for(None, Translator("zh-CN")), scope=BotCommandScopeDefault()
-    )
+    private = BotCommandScopeAllPrivateChats()
+    await bot.set_my_commands(commands_for(None, Translator("zh-CN")), scope=private)
+    await bot.delete_my_commands(scope=BotCommandScopeDefault())
     for locale in LOCALES:
         if locale == "zh-CN":
             continue
+        language = locale.split("-")[0]
         await bot.set_my_commands(
-            commands_for(None, Translator(locale)),
-            scope=BotCommandScopeDefault(),
-            language_code=locale.split("-")[0],
+            commands_for(None, Translator(locale)), scope=private, language_code=language
         )
+        await bot.delete_my_commands(scope=BotCommandScopeDefault(), language_code=language)
 
 
 async def set_chat_menu(bot: Bot, chat_id: int, role: Role | None, i18n: Translator) -> None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update, User
@@ -110,6 +111,7 @@ class DbSessionMiddleware(BaseMiddleware):
                 user: User | None = data.get("event_from_user")
                 row, account = (await load_user(ctx, user)) if user else (None, None)
                 i18n = Translator(locale_for(row, user, settings.default_locale), settings.tz)
+                unit.press, unit.unchanged_text = event.callback_query, i18n("common.unchanged")
                 if account is None and await refuse_if_disabled(
                     ctx, session, bot, event, row, i18n
                 ):
@@ -152,6 +154,11 @@ class DbSessionMiddleware(BaseMiddleware):
             if not err.persist:
                 await unit.undo()
             await tell(bot, event, i18n.error(err.code, err.params))
+            return None
+        except TelegramForbiddenError:
+            # A call the handler needed the answer of (not queued) found the bot blocked.
+            await unit.undo()
+            log.info("update %s: the user blocked the bot", event.update_id)
             return None
         except Exception as exc:
             if is_transient(exc) or isinstance(exc, DBAPIError):

@@ -30,7 +30,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from sqlalchemy import delete, select, update
 
 from bot.services import Services
-from bot.unit import deliver_owed, purge_log
+from bot.unit import deliver_owed, purge_log, tidy_reply_marks
 from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.models import InboxUpdate, UpdateLog
@@ -182,6 +182,7 @@ class DurablePolling:
 
     async def _replay(self) -> None:
         """Handle what a previous run fetched but did not finish, and send what it owed."""
+        await tidy_reply_marks(self.services)
         await deliver_owed(self.services, self.bot, everything=True)
         async with self.db.transaction() as session:
             rows = list(

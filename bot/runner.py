@@ -140,7 +140,9 @@ async def run_async(settings: Settings) -> None:
             await run_sandbox(settings, services)
         else:
             assert settings.bot_token is not None
-            bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
+            bot = build_bot(
+                settings.bot_token.get_secret_value(), settings.telegram_api_url, settings
+            )
             await serve(services, bot, build_dispatcher(services))
     finally:
         await services.db.dispose()

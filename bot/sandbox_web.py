@@ -112,7 +112,7 @@ async def run_web_sandbox(settings: Settings, services: Services) -> None:
         hub.publish({"type": "chat", "user_id": message.chat_id})
 
     emulator.add_listener(on_bot_activity)
-    bot = build_bot(SANDBOX_TOKEN, api_url)
+    bot = build_bot(SANDBOX_TOKEN, api_url, settings)
     dp = build_dispatcher(services)
     ProcessedTracker(emulator).install(dp)
     await set_default_menus(bot, miniapp_base(settings))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.config import Settings
 from bot.fsm_storage import SqlStorage
+from bot.reply_marks import ReplyMarks
 from storage.crypto import FieldCipher
 from storage.db import Database
 from workflow.clock import Clock
@@ -19,6 +21,11 @@ class Services:
     cipher: FieldCipher
     clock: Clock
     fsm_storage: SqlStorage
+
+    @cached_property
+    def reply_marks(self) -> ReplyMarks:
+        """Which owed replies went out (bot/unit.py), in a file beside the data."""
+        return ReplyMarks(self.settings.data_dir / "replies-sent.log")
 
     def ctx(self, session) -> Ctx:  # type: ignore[no-untyped-def]
         return Ctx(

@@ -21,9 +21,11 @@ message was queued still rolls back only what came after it, and the message sti
 A handler that needs what a call returns (the id of a sent message) passes a callback with
 `then(...)`: it runs after the call went out, in a transaction of its own.
 
-The one call in flight at the instant of a crash is sent again after it (Telegram has no
-idempotency key); edits, deletions and callback answers are harmless to repeat, and a message is
-repeated only if the crash fell inside its own request.
+Each call that went out is noted at once in a file beside the data (`bot/reply_marks.py`: one
+line appended, no transaction), then in the update's row. After a restart an owed call noted
+there is not sent again, so only a call whose answer from Telegram was arriving at the very
+instant of a crash goes out twice (Telegram has no idempotency key); edits, deletions and
+callback answers are harmless to repeat anyway.
 """
 
 from __future__ import annotations
@@ -52,12 +54,14 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import BufferedInputFile, Chat, FSInputFile, InputFile, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Chat, FSInputFile, InputFile, Message
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.orm import ORMExecuteState
 
 from bot import metrics
+from bot.reply_marks import Key, key_of
+from bot.unchanged import edits_nothing
 from storage.models import UpdateLog
 from storage.upsert import dialect_insert
 
@@ -312,6 +316,11 @@ class UpdateUnit:
     _savepoints: list[AsyncSessionTransaction] = field(default_factory=list)
     _dirty: bool = False
     closing: bool = False
+    handled_at: datetime | None = None
+    # The press being handled, and what to say when its edit would change nothing.
+    press: CallbackQuery | None = None
+    unchanged_text: str | None = None
+    _unchanged_answer: tg_methods.AnswerCallbackQuery | None = None
 
     def __post_init__(self) -> None:
         self.session.info["unit"] = self
@@ -358,6 +367,11 @@ class UpdateUnit:
     async def defer(self, method: TelegramMethod[Any], after: Then | None) -> Any:
         if isinstance(method, tg_methods.AnswerCallbackQuery) and self._merge_answer(method):
             return True
+        if self.press is not None and edits_nothing(method, self.press):
+            # An option already chosen: Telegram would refuse the edit ("message is not
+            # modified"); the press gets a toast instead and the message stays as it is.
+            await self._say_unchanged()
+            return _placeholder(method)
         await self.boundary()
         self.calls.append(PendingCall(method, after))
         return _placeholder(method)
@@ -371,7 +385,11 @@ class UpdateUnit:
                 isinstance(first, tg_methods.AnswerCallbackQuery)
                 and first.callback_query_id == method.callback_query_id
             ):
-                if method.text and not first.text:
+                if method.text and first is self._unchanged_answer:
+                    # The screen's own words, said after an edit that changed nothing, win.
+                    first.text, first.show_alert = method.text, method.show_alert
+                    self._unchanged_answer = None
+                elif method.text and not first.text:
                     first.text, first.show_alert = method.text, method.show_alert
                 elif method.text and self.chat_id is not None:
                     self.calls.append(
@@ -383,6 +401,23 @@ class UpdateUnit:
                     )
                 return True
         return False
+
+    async def _say_unchanged(self) -> None:
+        assert self.press is not None
+        text = self.unchanged_text
+        for call in self.calls:
+            first = call.method
+            if (
+                isinstance(first, tg_methods.AnswerCallbackQuery)
+                and first.callback_query_id == self.press.id
+            ):
+                if not first.text:
+                    first.text, first.show_alert = text, False
+                    self._unchanged_answer = first
+                return
+        answer = tg_methods.AnswerCallbackQuery(callback_query_id=self.press.id, text=text)
+        await self.defer(answer, None)
+        self._unchanged_answer = answer
 
     def answered(self, callback_query_id: str) -> bool:
         return any(
@@ -397,7 +432,7 @@ class UpdateUnit:
         """Commit the update's changes with its handled mark and owed calls; False when the
         update had been handled already (then nothing of this run is kept)."""
         self.closing = True
-        now = self.services.clock.now()
+        now = self.handled_at = self.services.clock.now()
         replies = None
         if self.calls:
             payload = {
@@ -437,6 +472,7 @@ class UpdateUnit:
             self.update_id,
             self.chat_id,
             [c.method for c in self.calls],
+            key=key_of(self.update_id, self.handled_at),
             sent_before=0,
             afters=[c.after for c in self.calls],
         )
@@ -449,19 +485,28 @@ async def send_owed(
     chat_id: int | None,
     calls: list[TelegramMethod[Any]],
     *,
+    key: Key,
     sent_before: int,
     afters: list[Then | None] | None = None,
 ) -> None:
+    """Send an update's owed calls from `sent_before` on (or from where the marks say), noting
+    each one the moment it went out; then clear them from the update's row."""
+    marks = services.reply_marks
     max_wait = services.settings.reply_retry_max_seconds
+    sent_before = max(sent_before, marks.sent(key))
     index = sent_before
     try:
         for index in range(sent_before, len(calls)):
             method = calls[index]
             ok, result = await send_call(bot, method, chat_id=chat_id, max_wait=max_wait)
+            marks.note(key, index + 1)  # first: nothing may come between the answer and this
             after = afters[index] if afters else None
             if ok and after is not None:
                 try:
                     await after(result)
+                except TelegramForbiddenError:
+                    metrics.record_403()
+                    log.info("chat %s blocked the bot; a follow-up call dropped", chat_id)
                 except Exception:
                     log.exception("after sending a %s", type(method).__name__)
             if index + 1 < len(calls) and not _repeatable(method):
@@ -478,6 +523,7 @@ async def send_owed(
             .where(UpdateLog.update_id == update_id)
             .values(replies_enc=None, reply_after=None)
         )
+    marks.forget(key)
 
 
 async def _progress(services: Services, update_id: int, sent: int) -> None:
@@ -525,13 +571,29 @@ async def deliver_owed(
                 .values(reply_after=now + REPLY_LEASE)
             )
             if claimed.rowcount:
-                taken.append((row.update_id, row.replies_enc, row.replies_sent))
-    for update_id, replies, sent in taken:
+                key = key_of(row.update_id, row.handled_at)
+                taken.append((row.update_id, key, row.replies_enc, row.replies_sent))
+    marks = services.reply_marks
+    for update_id, key, replies, sent in taken:
         payload = json.loads(services.cipher.decrypt(REPLIES_FIELD, replies))
         calls = decode_calls(payload["calls"])
+        sent = max(sent, marks.sent(key))
         log.info("update %s: sending %d owed replies", update_id, len(calls) - sent)
-        await send_owed(services, bot, update_id, payload.get("chat"), calls, sent_before=sent)
+        chat_id = payload.get("chat")
+        await send_owed(services, bot, update_id, chat_id, calls, key=key, sent_before=sent)
     return len(taken)
+
+
+async def tidy_reply_marks(services: Services) -> None:
+    """Let the marks file keep only the updates that still owe calls (once it has grown)."""
+    async with services.db.transaction() as session:
+        rows = await session.execute(
+            select(UpdateLog.update_id, UpdateLog.handled_at).where(
+                UpdateLog.replies_enc.is_not(None)
+            )
+        )
+        owed = {key_of(update_id, handled_at) for update_id, handled_at in rows.all()}
+    services.reply_marks.rewrite(owed)
 
 
 async def already_handled(services: Services, update_ids: list[int]) -> set[int]:

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot import calendar_ics
 from bot.i18n import Translator
-from handlers.callbacks import CalendarAction
+from bot.notice_buttons import CalendarAction
 from workflow import calendar
 from workflow.actor import Actor
 from workflow.context import Ctx
 
 FILENAME = "zhupei-deadlines.ics"
-
-
-def calendar_button(i18n: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=i18n("calendar.button"), callback_data=CalendarAction().pack())
 
 
 async def send_calendar(bot: Bot, chat_id: int, ctx: Ctx, actor: Actor, i18n: Translator) -> None:

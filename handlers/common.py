@@ -9,6 +9,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.callback_data import one_of
+from bot.chat_scope import PRIVATE_START
 from bot.i18n import LOCALES, Translator
 from bot.menus import set_chat_menu
 from storage.models import Account, TelegramUser
@@ -21,11 +23,11 @@ from workflow.enums import Role
 class StartAction(CallbackData, prefix="start"):
     """Buttons of the welcome message; the registration and login dialogs handle them."""
 
-    action: str  # "register" | "login"
+    action: one_of("register", "login")
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
-    locale: str
+    locale: one_of(*LOCALES)
 
 
 LANGUAGE_NAMES = {"zh-CN": "简体中文", "en": "English"}
@@ -62,7 +64,7 @@ async def lead_on(
 def build_router() -> Router:
     router = Router(name="common")
 
-    @router.message(CommandStart(deep_link=True))
+    @router.message(CommandStart(deep_link=True, magic=F.args != PRIVATE_START))
     async def start_with_token(
         message: Message, command: CommandObject, ctx: Ctx, i18n: Translator, bot: Bot
     ) -> None:
@@ -155,6 +157,8 @@ def build_fallback_router() -> Router:
 
     @router.callback_query()
     async def stale(query: CallbackQuery, i18n: Translator) -> None:
-        await query.answer(i18n("error.stale"), show_alert=True)
+        # Also every press whose data does not parse (bot/callback_data.py): out of range,
+        # tampered or garbage. A toast; nothing is read or changed.
+        await query.answer(i18n("error.stale"))
 
     return router

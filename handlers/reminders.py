@@ -10,6 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.callback_data import Word
 from bot.i18n import Translator
 from bot.keyboards import with_nav
 from bot.services import Services
@@ -23,7 +24,7 @@ from workflow.notices import notify
 class ReminderToggle(CallbackData, prefix="rem"):
     """Turn `kind` off (`mute`) or on. Carries the wanted state, so a repeated press is harmless."""
 
-    kind: str
+    kind: Word
     mute: bool
 
 

@@ -3,15 +3,15 @@ None when the reminder is no longer relevant (the recipient already did the thin
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import func, select
 
+from bot.durations import time_left
 from bot.i18n import Translator
+from bot.notice_buttons import calendar_button, result_answer_row
 from bot.notices import Rendered, register
-from handlers.calendar import calendar_button
-from handlers.callbacks import ResultAction
 from storage.models import (
     Account,
     Application,
@@ -44,15 +44,6 @@ def subject_id(row: OutboxMessage) -> int | None:
     """The number of a subject like "application:17"."""
     tail = (row.subject or "").rpartition(":")[2]
     return int(tail) if tail.isdigit() else None
-
-
-def time_left(i18n: Translator, delta: timedelta) -> str:
-    minutes = max(round(delta.total_seconds() / 60), 1)
-    if minutes >= 24 * 60:
-        return i18n("reminder.left.days", n=round(minutes / (24 * 60)))
-    if minutes >= 60:
-        return i18n("reminder.left.hours", n=round(minutes / 60))
-    return i18n("reminder.left.minutes", n=minutes)
 
 
 # --- trainees ------------------------------------------------------------------------------
@@ -112,19 +103,7 @@ async def apply_profile(ctx: Ctx, row: OutboxMessage, i18n: Translator) -> Rende
 
 def accept_keyboard(i18n: Translator, application_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=i18n("reminder.accept"),
-                    callback_data=ResultAction(action="accept", app_id=application_id).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=i18n("reminder.decline"),
-                    callback_data=ResultAction(action="decline", app_id=application_id).pack(),
-                ),
-            ],
-            [calendar_button(i18n)],
-        ]
+        inline_keyboard=[result_answer_row(i18n, application_id), [calendar_button(i18n)]]
     )
 
 

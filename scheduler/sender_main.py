@@ -39,7 +39,7 @@ async def main_async(settings: Settings, *, until_idle: bool) -> int:
         raise SystemExit("BOT_TOKEN is required")
     register_renderers()
     services = build_services(settings)
-    bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
+    bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url, settings)
     sender = OutboxSender(services, bot)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -26,6 +26,14 @@ from workflow.clock import FrozenClock
 from workflow.context import Ctx
 
 START_TIMEOUT = 10.0
+MACHINE_SPEED: dict[str, Any] = {
+    "flood_burst": 10_000,
+    "flood_rate_per_second": 10_000.0,
+    "chat_send_burst": 10_000,
+    "chat_send_per_second": 10_000.0,
+    "group_send_burst": 10_000,
+    "group_send_per_minute": 600_000.0,
+}
 
 
 @contextlib.asynccontextmanager
@@ -86,7 +94,7 @@ class BotHarness:
 
     async def start(self, routers: Sequence[Router] | None = None) -> None:
         """Start polling; `routers` replaces the project's routers (a probe router, say)."""
-        self.bot = build_bot(self.emulator.token, self.emulator.url)
+        self.bot = build_bot(self.emulator.token, self.emulator.url, self.services.settings)
         self.dp = build_dispatcher(self.services, routers=routers)
         await self._polling.enter_async_context(
             polling(self.services, self.emulator, self.dp, self.bot)
@@ -108,7 +116,15 @@ class BotHarness:
 async def running_bot(
     db: Database, cipher: FieldCipher, clock: FrozenClock, data_dir: Path
 ) -> AsyncIterator[BotHarness]:
-    settings = Settings(_env_file=None, data_dir=data_dir, database_url=db.url, bot_token=None)
+    # Scripted users act at machine speed, far faster than people and than Telegram lets a bot
+    # answer one chat: the limits are wide here; tests/hardening/ sets them back.
+    settings = Settings(
+        _env_file=None,
+        data_dir=data_dir,
+        database_url=db.url,
+        bot_token=None,
+        **MACHINE_SPEED,
+    )
     services = Services(
         settings=settings,
         db=db,

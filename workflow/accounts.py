@@ -21,6 +21,7 @@ from workflow.context import Ctx
 from workflow.enums import IdType, Program, Role
 from workflow.errors import DomainError, NotFound
 from workflow.identity import birth_date_of, gender_of, normalize_mobile, validate_id
+from workflow.text import clean, nfkc
 
 LOGIN_NAME = re.compile(r"[a-z][a-z0-9_]{3,19}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 64
@@ -64,14 +65,14 @@ def phone_indexes(ctx: Ctx, e164: str) -> list[str]:
 
 
 def check_name(name: str) -> str:
-    name = " ".join(name.split())
+    name = clean(name, limit=NAME_MAX, field="name", required=False) or ""
     if not name or len(name) > NAME_MAX or any(ch.isdigit() for ch in name):
         raise DomainError("reg.name_invalid", max=NAME_MAX)
     return name
 
 
 def check_login_name(login_name: str) -> str:
-    login_name = login_name.strip().lower()
+    login_name = nfkc(login_name).strip().lower()
     if not LOGIN_NAME.fullmatch(login_name):
         raise DomainError("reg.login_name_rules")
     return login_name
@@ -254,7 +255,7 @@ async def authenticate(
     window: timedelta = timedelta(minutes=15),
 ) -> Account:
     """Check login name and password; failures are counted per account and per chat."""
-    login_name = login_name.strip().lower()
+    login_name = nfkc(login_name).strip().lower()
     account = await ctx.session.scalar(
         select(Account).where(Account.login_name == login_name, Account.is_active)
     )

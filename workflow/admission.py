@@ -17,18 +17,17 @@ from workflow.enums import ApplicationStatus as S
 from workflow.enums import CheckIn
 from workflow.errors import DomainError, NotFound
 from workflow.notices import notify, notify_base_staff
+from workflow.text import clean, column_limit
 
 MAX_SEND = 20  # 发送录取结果: at most 20 trainees per action
-REASON_MAX = 500
+REASON_MAX = column_limit(Application, "not_admitted_reason")
 
 
 def _reason(reason: str | None) -> str:
-    reason = " ".join((reason or "").split())
-    if not reason:
+    text = clean(reason, limit=REASON_MAX, field="reason", required=False, multiline=True)
+    if not text:
         raise DomainError("reason.required")
-    if len(reason) > REASON_MAX:
-        raise DomainError("field.too_long", field="reason", max=REASON_MAX)
-    return reason
+    return text
 
 
 async def _base_app(ctx: Ctx, actor: Actor, application_id: int) -> Application:

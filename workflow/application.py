@@ -17,6 +17,7 @@ from workflow.context import Ctx
 from workflow.enums import ApplicationStatus, BaseKind, PersonnelType, Program
 from workflow.errors import DomainError, NotFound
 from workflow.profile import load as load_profile
+from workflow.text import digits
 
 # The wizard's steps, in order (the guide's six, with step 5 split for chat buttons).
 STEPS = (
@@ -143,7 +144,7 @@ def check_supplement(data: dict[str, Any]) -> dict[str, Any]:
                 raise DomainError("field.choice", field=key)
             out[key] = data[key]
     if data.get("qualification_no"):
-        number = str(data["qualification_no"]).strip()
+        number = digits(data["qualification_no"])
         if not QUALIFICATION_NO.fullmatch(number):
             raise DomainError("supplement.qualification_no")
         out["qualification_no"] = number

@@ -23,6 +23,7 @@ from workflow.errors import DomainError, NotFound
 from workflow.notices import notify, notify_base_staff
 from workflow.profile import load as load_profile
 from workflow.profile import parse_date
+from workflow.text import clean, column_limit, record_id
 
 # Personnel types that may be changed into one another; master's students never change.
 CHANGEABLE_TYPES = frozenset(
@@ -64,7 +65,7 @@ async def _validate(ctx: Ctx, app: Application, kind: ChangeKind, new_value: str
             )
         )
     if kind is ChangeKind.SPECIALTY:
-        spec = await ctx.session.get(Specialty, int(new_value)) if new_value.isdigit() else None
+        spec = await ctx.session.get(Specialty, n) if (n := record_id(new_value)) else None
         if spec is None:
             raise NotFound("specialty")
         return str(app.specialty_id)
@@ -74,12 +75,12 @@ async def _validate(ctx: Ctx, app: Application, kind: ChangeKind, new_value: str
         this_year = ctx.now().date().year
         if training is None or training.start_date is None or training.start_date.year != this_year:
             raise DomainError("change.base_not_this_year")
-        base = await ctx.session.get(Base, int(new_value)) if new_value.isdigit() else None
+        base = await ctx.session.get(Base, n) if (n := record_id(new_value)) else None
         if base is None or base.kind != BaseKind.NATIONAL:
             raise NotFound("base")
         return str(app.base_id)
     if kind is ChangeKind.COLLABORATING_UNIT:
-        site = await ctx.session.get(Base, int(new_value)) if new_value.isdigit() else None
+        site = await ctx.session.get(Base, n) if (n := record_id(new_value)) else None
         if site is None or site.parent_id != app.base_id:
             raise NotFound("base")
         return str(app.site_id)
@@ -113,7 +114,15 @@ async def file(
     )
     if pending is not None:
         raise DomainError("change.pending")
-    new_value = (new_value or "").strip()
+    new_value = (
+        clean(
+            new_value,
+            limit=column_limit(ChangeRequest, "new_value"),
+            field="new_value",
+            required=False,
+        )
+        or ""
+    )
     old = await _validate(ctx, app, kind, new_value)
     row = ChangeRequest(
         application_id=application_id,
@@ -138,7 +147,13 @@ async def decide(
     require_city_or_province(actor, base.city_id)
     if ChangeStatus(row.status) is not ChangeStatus.PENDING:
         raise DomainError("change.decided", status=row.status)
-    text = " ".join((reason or "").split())
+    text = clean(
+        reason,
+        limit=column_limit(ChangeRequest, "reason"),
+        field="reason",
+        required=False,
+        multiline=True,
+    )
     if not approve and not text:
         raise DomainError("reason.required")
     app = await ctx.get(Application, row.application_id, lock=True)

@@ -13,6 +13,7 @@ from stdnum.cn import ric
 
 from workflow.enums import IdType
 from workflow.errors import DomainError
+from workflow.text import digits, nfkc
 
 # A trainee doctor is at least 16 and at most 100 years old: python-stdnum's `cn.ric` alone
 # accepts births in 2099.
@@ -31,7 +32,8 @@ _FORMATS: dict[IdType, re.Pattern[str]] = {
 
 
 def normalize_id(number: str) -> str:
-    return re.sub(r"[\s-]", "", number).upper()
+    """Spaces and dashes dropped, full-width forms read as ASCII (`４４０１…Ｘ`), upper case."""
+    return re.sub(r"[\s-]", "", nfkc(number)).upper()
 
 
 def age_on(born: date, today: date) -> int:
@@ -106,7 +108,7 @@ def gender_of(id_type: IdType | str, number: str) -> str | None:
 def normalize_mobile(text: str) -> str:
     """A Chinese mobile number as E.164 (+86…), or refuse."""
     try:
-        parsed = phonenumbers.parse(text.strip(), "CN")
+        parsed = phonenumbers.parse(digits(text), "CN")
     except phonenumbers.NumberParseException as exc:
         raise DomainError("phone.invalid") from exc
     if (
@@ -122,7 +124,7 @@ def normalize_mobile(text: str) -> str:
 def normalize_phone(text: str) -> str:
     """Any valid Chinese phone number (mobile or landline) as E.164, e.g. an emergency contact."""
     try:
-        parsed = phonenumbers.parse(text.strip(), "CN")
+        parsed = phonenumbers.parse(digits(text), "CN")
     except phonenumbers.NumberParseException as exc:
         raise DomainError("phone.invalid") from exc
     if not phonenumbers.is_valid_number(parsed):
@@ -138,7 +140,26 @@ def mask_id(number: str) -> str:
 
 
 def mask_phone(e164: str) -> str:
-    """+8613812345678 → +86 138****5678."""
-    if e164.startswith("+86") and len(e164) == 14:
+    """A mobile +8613812345678 → +86 138****5678; a landline +862087654321 → 020-****4321 (its
+    area code kept, as it is written in China); anything else keeps its last four digits."""
+    if e164.startswith("+86") and len(e164) == 14 and e164[3] == "1":
         return f"+86 {e164[3:6]}****{e164[-4:]}"
+    landline = _mask_landline(e164)
+    if landline is not None:
+        return landline
     return e164[:3] + "*" * max(0, len(e164) - 7) + e164[-4:]
+
+
+def _mask_landline(e164: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if parsed.country_code != 86 or phonenumbers.number_type(parsed) != PhoneNumberType.FIXED_LINE:
+        return None
+    national = phonenumbers.national_significant_number(parsed)
+    area = phonenumbers.length_of_geographical_area_code(parsed)
+    if not area or len(national) - area < 5:
+        return None
+    subscriber = national[area:]
+    return f"0{national[:area]}-{'*' * (len(subscriber) - 4)}{subscriber[-4:]}"

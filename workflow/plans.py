@@ -12,6 +12,7 @@ from workflow.context import Ctx
 from workflow.enums import PlanStatus, Program, Role
 from workflow.errors import DomainError, NotFound
 from workflow.notices import notify_base_staff
+from workflow.text import clean, column_limit
 
 MAX_PLANNED = 999
 
@@ -79,7 +80,13 @@ async def decide(
     if plan.status != PlanStatus.DECLARED or plan.declared is None:
         raise DomainError("plan.not_declared")
     final = plan.declared if number is None else _number(number)
-    text = " ".join((reason or "").split())
+    text = clean(
+        reason,
+        limit=column_limit(Plan, "reason"),
+        field="reason",
+        required=False,
+        multiline=True,
+    )
     if final != plan.declared and not text:
         raise DomainError("reason.required")
     plan.planned = final

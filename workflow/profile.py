@@ -27,6 +27,7 @@ from workflow.enums import (
 )
 from workflow.errors import DomainError, NotFound
 from workflow.identity import birth_date_of, gender_of, normalize_phone
+from workflow.text import clean, column_limit, digits, nfkc
 
 ETHNICITIES = [
     "汉族",
@@ -90,7 +91,15 @@ ETHNICITIES = [
 ]
 POLITICAL_STATUSES = ("中共党员", "中共预备党员", "共青团员", "民主党派", "无党派人士", "群众")
 EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-TEXT_MAX = {"school": 128, "major": 64, "unit_name": 128, "position": 64, "address": 200}
+# Each typed field's length is its column's.
+TEXT_MAX = {
+    "school": column_limit(EducationRecord, "school"),
+    "major": column_limit(EducationRecord, "major"),
+    "unit_name": column_limit(WorkRecord, "unit_name"),
+    "position": column_limit(WorkRecord, "position"),
+    "address": column_limit(TraineeProfile, "address"),
+    "emergency_name": column_limit(TraineeProfile, "emergency_name"),
+}
 
 
 @dataclass
@@ -162,15 +171,15 @@ async def view(ctx: Ctx, actor: Actor) -> ProfileView:
 
 
 def _text(value: str, field: str, *, required: bool = True) -> str | None:
-    value = " ".join(str(value).split())
-    if not value:
-        if required:
-            raise DomainError("field.required", field=field)
-        return None
-    limit = TEXT_MAX.get(field, 64)
-    if len(value) > limit:
-        raise DomainError("field.too_long", field=field, max=limit)
-    return value
+    return clean(value, limit=TEXT_MAX[field], field=field, required=required)
+
+
+def check_typed(field: str, value: str) -> str | None:
+    """A typed answer to a text field, checked at its step (before a record being added keeps
+    it): normalised, or refused with the reason."""
+    if field in TEXT_MAX:
+        return _text(value, field, required=field != "position")
+    return clean(value, limit=max(TEXT_MAX.values()), field=field, required=False)
 
 
 def _touch(ctx: Ctx, p: TraineeProfile) -> None:
@@ -240,7 +249,8 @@ async def set_contact(ctx: Ctx, actor: Actor, field: str, value: str) -> Trainee
     require_self(actor, actor.account_id)
     p = await _profile(ctx, actor)
     if field == "email":
-        value = value.strip()
+        limit = column_limit(TraineeProfile, "email")
+        value = clean(nfkc(value), limit=limit, field=field) or ""
         if not EMAIL.fullmatch(value) or len(value) > 254:
             raise DomainError("contact.email_invalid")
         p.email = value
@@ -267,7 +277,7 @@ async def _profile(ctx: Ctx, actor: Actor) -> TraineeProfile:
 def _date(value: Any, field: str) -> date:
     if isinstance(value, date):
         return value
-    text = str(value).strip().replace("/", "-").replace(".", "-")
+    text = digits(value).replace("/", "-").replace(".", "-")
     m = re.fullmatch(r"(\d{4})-?(\d{1,2})-?(\d{1,2})", text)
     try:
         if not m:

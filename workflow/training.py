@@ -12,10 +12,12 @@ from storage.models import Application, Base, Document, Reduction, Training
 from workflow.actor import Actor, require_base, require_city_or_province, require_role
 from workflow.audit import audit
 from workflow.context import Ctx
-from workflow.documents import check_pdf
+from workflow.documents import check_declared as check_declared  # before a download
+from workflow.documents import check_pdf_off_loop, safe_filename
 from workflow.enums import DocumentKind, ReductionStatus, Role, TrainingStatus
 from workflow.errors import DomainError, NotFound
 from workflow.notices import notify
+from workflow.text import clean, column_limit
 
 DURATIONS = (1, 2, 3)
 # The end date may be moved earlier than the derived one by this much (to end with the cohort,
@@ -150,12 +152,12 @@ async def attach(
             raise NotFound("reduction")
         if ReductionStatus(row.status) not in (ReductionStatus.DRAFT, ReductionStatus.SENT_BACK):
             raise DomainError("reduction.wrong_step", status=row.status)
-    check_pdf(data, ctx.max_upload_bytes)
+    await check_pdf_off_loop(data, ctx.max_upload_bytes)
     digest, rel = files.store(ctx.upload_dir, data)
     doc = Document(
         reduction_id=reduction_id,
         kind=kind,
-        filename=(filename or "document.pdf")[:255],
+        filename=safe_filename(filename),
         sha256=digest,
         size=len(data),
         path=rel,
@@ -219,12 +221,18 @@ async def review_reduction(
     now = ctx.now()
     subject = f"reduction:{row.id}"
     if not approve:
-        text = " ".join((reason or "").split())
+        text = clean(
+            reason,
+            limit=column_limit(Reduction, "sent_back_reason"),
+            field="reason",
+            required=False,
+            multiline=True,
+        )
         if not text:
             raise DomainError("reason.required")
         row.status = ReductionStatus.SENT_BACK
         row.sent_back_by = actor.role.value
-        row.sent_back_reason = text[:500]
+        row.sent_back_reason = text
         row.updated_at = now
         audit(
             ctx,

@@ -20,6 +20,7 @@ from workflow.accounts import check_password, hash_password, verify_password
 from workflow.context import Ctx
 from workflow.errors import DomainError
 from workflow.identity import normalize_mobile
+from workflow.text import digits
 
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
@@ -35,7 +36,7 @@ def own_contact(contact_user_id: int | None, sender_id: int, phone_number: str) 
     """A contact shared in the chat proves the number only when it is the sender's own."""
     if contact_user_id is None or contact_user_id != sender_id:
         raise DomainError("reg.contact_not_own")
-    text = phone_number.strip()
+    text = digits(phone_number)
     # Telegram sends the number in international form, with or without the plus sign.
     return normalize_mobile(text if text.startswith("+") else f"+{text}")
 
@@ -154,7 +155,7 @@ async def check_code(ctx: Ctx, tg_user_id: int, code: str) -> str:
     if row.attempts >= MAX_ATTEMPTS:
         raise DomainError("sms.too_many_attempts")
     e164 = ctx.cipher.decrypt("sms_phone", row.phone_enc)
-    typed = "".join(code.split())
+    typed = "".join(digits(code).split())
     # Every key's hash: a code sent before a key rotation stays valid.
     hashes = ctx.cipher.blind_indexes("sms_code", f"{tg_user_id}:{e164}:{typed}")
     if not any(hmac.compare_digest(h, row.code_hash) for h in hashes):

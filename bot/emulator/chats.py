@@ -219,10 +219,13 @@ class ChatMessage:
 
 @dataclass(eq=False)
 class ChatState:
-    """A private chat between the bot and one user (chat id == user id)."""
+    """A private chat between the bot and one user (chat id == user id), or a group,
+    supergroup or channel the bot is a member of (`kind`, `title`; `user` is empty)."""
 
     chat_id: int
     user: dict[str, Any]  # the User object of the chat partner
+    kind: str = "private"
+    title: str = ""
     messages: list[ChatMessage] = field(default_factory=list)
     reply_keyboard: dict[str, Any] | None = None  # the ReplyKeyboardMarkup shown now
     blocked: bool = False
@@ -233,6 +236,8 @@ class ChatState:
 
     @property
     def api(self) -> dict[str, Any]:
+        if self.kind != "private":
+            return {"id": self.chat_id, "type": self.kind, "title": self.title}
         chat: dict[str, Any] = {
             "id": self.chat_id,
             "type": "private",

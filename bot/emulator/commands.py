@@ -1,4 +1,4 @@
-"""Bot command lists per scope and language, and what a private chat ends up seeing."""
+"""Bot command lists per scope and language, and what a private or group chat ends up seeing."""
 
 from __future__ import annotations
 
@@ -44,6 +44,16 @@ class CommandRegistry:
         list. A user language such as "zh-hans" also matches a list set for "zh"."""
         languages = _language_candidates(language_code)
         for scope in (("chat", chat_id), ("all_private_chats",), DEFAULT_SCOPE):
+            for language in languages:
+                commands = self._lists.get((scope, language))
+                if commands:
+                    return list(commands)
+        return []
+
+    def visible_in_group_chat(self, chat_id: int, language_code: str | None) -> list[Command]:
+        """What a member of a group sees: the chat's scope, all group chats, the default."""
+        languages = _language_candidates(language_code)
+        for scope in (("chat", chat_id), ("all_group_chats",), DEFAULT_SCOPE):
             for language in languages:
                 commands = self._lists.get((scope, language))
                 if commands:

@@ -64,6 +64,8 @@ class ChatArchive:
         return {
             "chat_id": chat.chat_id,
             "user": chat.user,
+            "kind": chat.kind,
+            "title": chat.title,
             "reply_keyboard": chat.reply_keyboard,
             "menu_button": chat.menu_button,
             "next_message_id": chat._next_message_id,
@@ -94,7 +96,12 @@ class ChatArchive:
             state.files._by_path[stored.file_path] = stored
         state.files._counter = body["file_counter"]
         for saved in body["chats"]:
-            chat = ChatState(chat_id=saved["chat_id"], user=saved["user"])
+            chat = ChatState(
+                chat_id=saved["chat_id"],
+                user=saved["user"],
+                kind=saved.get("kind", "private"),
+                title=saved.get("title", ""),
+            )
             chat.reply_keyboard = saved["reply_keyboard"]
             chat.menu_button = saved["menu_button"]
             chat._next_message_id = saved["next_message_id"]

@@ -244,14 +244,25 @@ class BotApiEmulator:
             if "from" not in body:
                 raise ValueError("a message update needs 'from' (the sending user)")
             if body.get("chat", {}).get("type", "private") != "private":
-                return None, None
+                group = self.state.open_group(body["chat"])
+                message = self.state.add_user_message(group, body)
+                group.touch()
+                return group, message
             chat = self.state.open_chat(body["from"])
             message = self.state.add_user_message(chat, body)
             chat.touch()
             return chat, message
+        if "channel_post" in payload:
+            body = payload["channel_post"]
+            channel = self.state.open_group(body["chat"])
+            return channel, self.state.add_user_message(channel, body)
         query = payload.get("callback_query")
         if query is not None:
-            chat = self.state.open_chat(query["from"])
+            where = (query.get("message") or {}).get("chat") or {}
+            if where.get("type", "private") != "private":
+                chat = self.state.open_group(where)
+            else:
+                chat = self.state.open_chat(query["from"])
             chat.touch()
             return chat, None
         return None, None
@@ -415,6 +426,9 @@ class BotApiEmulator:
         return list(chat.messages) if chat else []
 
     def visible_commands(self, chat_id: int, language_code: str | None) -> list[Command]:
+        chat = self.state.chats.get(chat_id)
+        if chat is not None and chat.kind in ("group", "supergroup"):
+            return self.state.commands.visible_in_group_chat(chat_id, language_code)
         return self.state.commands.visible_in_private_chat(chat_id, language_code)
 
     def calls_to(self, method: str) -> list[CallRecord]:

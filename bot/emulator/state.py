@@ -101,6 +101,15 @@ class EmulatorState:
             chat.user = dict(user)
         return chat
 
+    def open_group(self, chat: dict[str, Any]) -> ChatState:
+        """A group, supergroup or channel (negative id), created when it first speaks."""
+        state = self.chats.get(chat["id"])
+        if state is None:
+            state = self.chats[chat["id"]] = ChatState(
+                chat_id=chat["id"], user={}, kind=chat["type"], title=chat.get("title", "")
+            )
+        return state
+
     def require_chat(self, chat_id: int | str) -> ChatState:
         chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is not None:

@@ -153,6 +153,12 @@ class ScriptedUser:
             body["caption"] = caption
         return await self._send_message(body)
 
+    def in_group(
+        self, chat_id: int = -1001234567890, *, kind: str = "supergroup", title: str = "住培交流群"
+    ) -> GroupMember:
+        """This user as a member of a group (or supergroup, or channel) with the bot."""
+        return GroupMember(self, {"id": chat_id, "type": kind, "title": title})
+
     # --- reading ------------------------------------------------------------
 
     @property
@@ -248,3 +254,42 @@ class ScriptedUser:
 
 async def _read(data: bytes | Path) -> bytes:
     return await asyncio.to_thread(data.read_bytes) if isinstance(data, Path) else data
+
+
+class GroupMember(ScriptedUser):
+    """The same person writing in a group, supergroup or channel the bot is a member of
+    (`ScriptedUser.in_group`): messages and presses carry that chat, and `messages` is its
+    history."""
+
+    def __init__(self, user: ScriptedUser, chat: dict[str, Any]) -> None:
+        super().__init__(
+            user.emulator,
+            user.user_id,
+            first_name=user.first_name,
+            language_code=user.language_code,
+            username=user.username,
+            last_name=user.last_name,
+            phone_number=user.phone_number,
+        )
+        self.group = chat
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.group["id"])
+
+    async def _send_message(self, body: dict[str, Any]) -> ChatMessage:
+        return await super()._send_message({**body, "chat": dict(self.group)})
+
+    async def channel_post(self, text: str) -> ChatMessage:
+        """A post in the channel (no sender: channels post as themselves)."""
+        body: dict[str, Any] = {"chat": dict(self.group), "text": text}
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            body["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+        record, message = self.emulator.submit_update({"channel_post": body})
+        assert message is not None
+        await self.emulator.wait_processed(record.update_id, self.timeout)
+        return message
+
+    def __repr__(self) -> str:
+        return f"<GroupMember {self.user_id} in {self.group['type']} {self.chat_id}>"

@@ -22,11 +22,14 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.callback_data import Id, Word, one_of
 from bot.i18n import Translator
 from workflow.actor import Actor
 from workflow.context import Ctx
 from workflow.enums import STAFF_ROLES, Role
 from workflow.errors import DomainError, Forbidden
+from workflow.history import ENTITIES
+from workflow.text import record_id
 
 Event = Message | CallbackQuery
 MAX_TEXT = 3900  # a message is at most 4096 characters
@@ -40,12 +43,12 @@ class StaffInput(StatesGroup):
 
 
 class MenuCb(CallbackData, prefix="stm"):
-    section: str
+    section: Word
 
 
 class HistCb(CallbackData, prefix="sth"):
-    kind: str
-    id: int
+    kind: one_of(*ENTITIES)
+    id: Id
 
 
 def need(actor: Actor | None, *roles: Role) -> Actor:
@@ -219,10 +222,10 @@ def menu_back(i18n: Translator) -> list[InlineKeyboardButton]:
 
 
 def int_arg(text: str | None, *, code: str = "staff.usage", **params: Any) -> int:
-    text = (text or "").strip().lstrip("#")
-    if not text.isdigit():
+    number = record_id(text)
+    if number is None:
         raise DomainError(code, **params)
-    return int(text)
+    return number
 
 
 def args_of(text: str | None) -> list[str]:

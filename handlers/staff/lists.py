@@ -31,6 +31,9 @@ from workflow import admission, queues
 from workflow.enums import ApplicationStatus as S
 from workflow.enums import Role
 from workflow.queues import AppFilter, AppRow, TrainingFilter, TrainingRow, View
+from workflow.text import clean
+
+SEARCH_MAX = 30  # a name or the last characters of an ID number
 
 YEARS = "yrs"
 KINDS = (*(v.value for v in View), YEARS)
@@ -348,7 +351,7 @@ def build_router() -> Router:
 async def typed_query(env: Env, message: Message, data: dict) -> None:  # type: ignore[type-arg]
     kind = str(data.get("kind") or View.PRE.value)
     flt = await load_filter(env.state, kind)
-    flt["q"] = (message.text or "").strip()[:30] or None
+    flt["q"] = clean(message.text, limit=SEARCH_MAX, field="query", required=False)
     await save_filter(env.state, kind, flt)
     await show_list(env, message, kind, 0)
 

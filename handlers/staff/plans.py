@@ -34,6 +34,7 @@ from storage.models import Batch, Specialty
 from workflow import plans, queues
 from workflow.enums import Role
 from workflow.errors import DomainError, NotFound
+from workflow.text import digits, record_id
 
 SPECIALTIES_MAX = 500  # the whole list, filtered and paged here
 
@@ -184,8 +185,8 @@ async def declared(env: Env, event: Event, plan: object, *, new: bool) -> None:
 
 @on_input("declare", Role.BASE)
 async def typed_number(env: Env, message: Message, data: dict) -> None:  # type: ignore[type-arg]
-    text = (message.text or "").strip()
-    if not text.isdigit():
+    text = digits(message.text or "")
+    if not text.isascii() or not text.isdigit():
         raise DomainError("plan.number", max=plans.MAX_PLANNED)
     plan = await plans.declare(env.ctx, env.actor, int(data["batch"]), int(data["spec"]), int(text))
     await env.ctx.session.commit()
@@ -217,8 +218,8 @@ async def show_review(env: Env, event: Event, page: int = 0, *, note: str | None
 
 @on_input("adjust", Role.PROVINCE)
 async def typed_adjust(env: Env, message: Message, data: dict) -> None:  # type: ignore[type-arg]
-    parts = (message.text or "").split(maxsplit=1)
-    if not parts or not parts[0].isdigit():
+    parts = digits(message.text or "").split(maxsplit=1)
+    if not parts or not parts[0].isascii() or not parts[0].isdigit():
         raise DomainError("plan.number", max=plans.MAX_PLANNED)
     plan = await plans.decide(
         env.ctx, env.actor, int(data["plan"]), int(parts[0]), parts[1] if len(parts) > 1 else None
@@ -231,10 +232,8 @@ async def resolve_specialty(env: Env, batch: Batch, text: str) -> int:
     spec_id = await env.ctx.session.scalar(
         select(Specialty.id).where(Specialty.code == text, Specialty.program == batch.program)
     )
-    if spec_id is None and text.isdigit():
-        spec_id = await env.ctx.session.scalar(
-            select(Specialty.id).where(Specialty.id == int(text))
-        )
+    if spec_id is None and (number := record_id(text)) is not None:
+        spec_id = await env.ctx.session.scalar(select(Specialty.id).where(Specialty.id == number))
     if spec_id is None:
         raise NotFound("specialty")
     return spec_id

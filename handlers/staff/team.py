@@ -9,6 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.callback_data import Id, Page, one_of
 from bot.disabled import update_chat_menu
 from bot.keyboards import page_of, pager_row
 from handlers.staff.common import Env, Event, int_arg, menu_back, reply, staff_router
@@ -21,9 +22,9 @@ PAGE = 8
 class TeamCb(CallbackData, prefix="stt"):
     """op: page (page), off / on (account id, the page to show again)."""
 
-    op: str
-    id: int = 0
-    page: int = 0
+    op: one_of("page", "off", "on")
+    id: Id = 0
+    page: Page = 0
 
 
 async def show_team(env: Env, event: Event, page: int = 0, *, notice: str | None = None) -> None:

@@ -34,6 +34,7 @@ from workflow import queues, training, years_import
 from workflow.enums import DocumentKind, ReductionStatus, Role
 from workflow.errors import DomainError
 from workflow.profile import parse_date
+from workflow.text import digits
 
 # --- training card --------------------------------------------------------------------------
 
@@ -68,8 +69,8 @@ async def show_training(
 
 
 def parse_years(text: str) -> tuple[int, object, object]:
-    parts = text.split()
-    if len(parts) not in (2, 3) or not parts[0].isdigit():
+    parts = digits(text).split()
+    if len(parts) not in (2, 3) or not parts[0].isascii() or not parts[0].isdigit():
         raise DomainError("staff.years_format")
     start = parse_date(parts[1], "start_date")
     end = parse_date(parts[2], "end_date") if len(parts) == 3 else None
@@ -232,8 +233,7 @@ async def uploaded_proof(env: Env, message: Message, data: dict) -> None:  # typ
     document = message.document
     if document is None:
         raise DomainError("pdf.not_pdf")
-    if document.file_size and document.file_size > env.ctx.max_upload_bytes:
-        raise DomainError("pdf.too_large", max_mb=env.ctx.max_upload_bytes // (1024 * 1024))
+    training.check_declared(document.file_size, env.ctx.max_upload_bytes)
     raw = await env.bot.download(document, destination=io.BytesIO())
     await training.attach(
         env.ctx,

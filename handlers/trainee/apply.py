@@ -36,6 +36,7 @@ from workflow.context import Ctx
 from workflow.enums import ApplicationStatus
 from workflow.errors import DomainError
 from workflow.identity import mask_id, mask_phone
+from workflow.text import record_id
 
 # The guide's six steps; its step 5 is three questions in chat.
 GUIDE_STEP = {
@@ -458,7 +459,7 @@ def build_router() -> Router:
         i18n: Translator,
     ) -> None:
         try:
-            app = await application.start(ctx, actor, int(callback_data.v))
+            app = await application.start(ctx, actor, _int(callback_data.v))
         except DomainError as err:
             if err.code != "app.profile_incomplete":
                 raise
@@ -615,9 +616,10 @@ async def _apply_answer(ctx: Ctx, actor: Actor, app: Application, cb: ApplyCb) -
 
 
 def _int(value: str) -> int:
-    if not value.isdigit():
+    number = record_id(value)
+    if number is None:
         raise DomainError("not_found", what="application")
-    return int(value)
+    return number
 
 
 async def _confirm_text(ctx: Ctx, actor: Actor, i18n: Translator, app: Application) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from handlers.calendar import calendar_button
+from bot.notice_buttons import calendar_button
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb, YearsCb
 from handlers.trainee.status import offer_buttons, result_buttons
 from handlers.trainee.ui import button, markup, time_left

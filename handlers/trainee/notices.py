@@ -9,8 +9,8 @@ from datetime import datetime
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import Translator
+from bot.notice_buttons import calendar_button
 from bot.notices import Rendered, register
-from handlers.calendar import calendar_button
 from handlers.trainee import status as status_card
 from handlers.trainee.cb import StatusCb, YearsCb
 from handlers.trainee.ui import button, markup, specialty_name

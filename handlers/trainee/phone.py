@@ -20,6 +20,7 @@ from aiogram.types import (
 )
 
 from bot import sms
+from bot.callback_data import one_of
 from bot.i18n import Translator
 from handlers.trainee.states import CODE_STATES
 from handlers.trainee.ui import button, contact_or_text, markup
@@ -33,7 +34,7 @@ Done = Callable[[Message, Ctx, FSMContext, Translator, Bot, str], Awaitable[None
 
 
 class PhoneCb(CallbackData, prefix="tph"):
-    action: str  # resend
+    action: one_of("resend")
 
 
 def phone_keyboard(i18n: Translator) -> ReplyKeyboardMarkup:

@@ -18,7 +18,14 @@ from bot.i18n import Translator
 from bot.keyboards import nav_row, page_of, pager_row
 from bot.miniapp.links import miniapp_row
 from bot.services import Services
-from handlers.trainee.cb import ApplyCb, ProfileCb
+from handlers.trainee.cb import (
+    BASIC_FIELDS,
+    CONTACT_FIELDS,
+    EDU_FIELDS,
+    WORK_FIELDS,
+    ApplyCb,
+    ProfileCb,
+)
 from handlers.trainee.states import ProfileInput
 from handlers.trainee.ui import button, markup, not_command, show, trainee_only
 from handlers.trainee.views import row
@@ -32,10 +39,12 @@ from workflow.errors import DomainError, NotFound
 from workflow.identity import mask_id, mask_phone
 from workflow.profile import ETHNICITIES, POLITICAL_STATUSES, EducationInput, WorkInput
 
-BASIC_FIELDS = ("gender", "birth_date", "ethnicity", "political_status")
-CONTACT_FIELDS = ("email", "address", "emergency_name", "emergency_phone")
-EDU_FIELDS = ("school", "major", "level", "start_date", "end_date")
-WORK_FIELDS = ("unit_name", "position", "start_date", "end_date", "is_current")
+MODULE_FIELDS = {
+    "basic": BASIC_FIELDS,
+    "contact": CONTACT_FIELDS,
+    "education": EDU_FIELDS,
+    "work": WORK_FIELDS,
+}
 DATE_FIELDS = ("birth_date", "start_date", "end_date")
 # Fields answered with buttons rather than typed.
 CHOICE_FIELDS = ("gender", "ethnicity", "political_status", "level", "is_current")
@@ -444,7 +453,7 @@ def _parse(field: str, text: str) -> Any:
     """A typed answer as its field takes it (dates are checked at once)."""
     if field in DATE_FIELDS:
         return profile.parse_date(text, field).isoformat()
-    return text
+    return profile.check_typed(field, text)
 
 
 async def save_field(ctx: Ctx, actor: Actor, module: str, field: str, rid: int, value: Any) -> None:
@@ -513,6 +522,8 @@ def build_router() -> Router:
         services: Services,
     ) -> None:
         cb = callback_data
+        if cb.a != "menu" and cb.m not in MODULE_FIELDS:
+            raise DomainError("stale")  # no button leads to a module without a name
         if cb.a == "menu":
             text, kb = await menu_screen(ctx, actor, i18n, services.settings)
         elif cb.a == "rec":
@@ -557,6 +568,11 @@ def build_router() -> Router:
         state: FSMContext,
         i18n: Translator,
     ) -> None:
+        fields = MODULE_FIELDS.get(cb.m)
+        if fields is None or (cb.a == "edit" and cb.f not in fields):
+            raise DomainError("stale")  # no button asks for that
+        if cb.a == "add" and cb.m not in ("education", "work"):
+            raise DomainError("stale")
         if cb.a == "add":
             first = EDU_FIELDS[0] if cb.m == "education" else WORK_FIELDS[0]
             await ask_field(query, state, i18n, cb.m, first, 0, new={})

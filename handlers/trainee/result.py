@@ -13,7 +13,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import Translator
-from handlers.callbacks import OfferAction, ResultAction
+from bot.notice_buttons import OfferAction, ResultAction
 from handlers.trainee import status as status_card
 from handlers.trainee.ui import button, edit, markup, show, trainee_only
 from storage.models import Application, Batch

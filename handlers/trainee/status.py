@@ -19,14 +19,14 @@ from aiogram.types import (
 )
 
 from bot.application_form import render_pdf
+from bot.durations import time_left
 from bot.i18n import Translator
+from bot.notice_buttons import OfferAction, calendar_button, result_answer_row
 from bot.services import Services
 from bot.unit import then
-from handlers.calendar import calendar_button
-from handlers.callbacks import OfferAction, ResultAction
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb
 from handlers.trainee.form import application_form
-from handlers.trainee.ui import button, markup, specialty_name, time_left, trainee_only
+from handlers.trainee.ui import button, markup, specialty_name, trainee_only
 from handlers.trainee.views import batch_lines, choice_lines, names, result_line, row, status_label
 from storage.models import Application, Base, Specialty, StatusCard
 from workflow import profile, results, trainee_status
@@ -162,15 +162,7 @@ def result_buttons(
     """Accept and decline exist only while the result can be answered."""
     if app.acceptable_at is None or not results.can_answer(app, None, now):  # type: ignore[arg-type]
         return []
-    app_id = app.id or 0
-    return [
-        [
-            button(
-                i18n("trainee.result.accept") + suffix, ResultAction(action="accept", app_id=app_id)
-            ),
-            button(i18n("trainee.result.decline"), ResultAction(action="decline", app_id=app_id)),
-        ]
-    ]
+    return [result_answer_row(i18n, app.id or 0, suffix)]
 
 
 def offer_buttons(i18n: Translator, offer_id: int) -> list[InlineKeyboardButton]:

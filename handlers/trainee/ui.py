@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from datetime import timedelta
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
@@ -89,18 +88,6 @@ def seal(ctx: Ctx, field: str, value: str) -> str:
 
 def unseal(ctx: Ctx, field: str, sealed: str) -> str:
     return ctx.cipher.decrypt(f"fsm:{field}", base64.b64decode(sealed))
-
-
-def time_left(i18n: Translator, delta: timedelta) -> str:
-    """2 天 3 小时 / 5 小时 12 分钟 / 12 分钟."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return i18n("trainee.time.days", d=days, h=hours)
-    if hours:
-        return i18n("trainee.time.hours", h=hours, m=mins)
-    return i18n("trainee.time.minutes", m=max(mins, 1) if delta.total_seconds() > 0 else 0)
 
 
 def specialty_name(i18n: Translator, spec: Any) -> str:

@@ -24,6 +24,7 @@ from workflow import profile, trainee_status
 from workflow import training as training_wf
 from workflow.actor import Actor
 from workflow.context import Ctx
+from workflow.documents import check_declared
 from workflow.enums import DocumentKind, ReductionStatus
 from workflow.errors import DomainError
 
@@ -328,8 +329,7 @@ def build_router() -> Router:
         document = message.document
         assert document is not None
         try:
-            if document.file_size is not None and document.file_size > ctx.max_upload_bytes:
-                raise DomainError("pdf.too_large", max_mb=ctx.max_upload_bytes // (1024 * 1024))
+            check_declared(document.file_size, ctx.max_upload_bytes)
             buffer = io.BytesIO()
             await bot.download(document, destination=buffer)
             await training_wf.attach(

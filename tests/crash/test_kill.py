@@ -9,9 +9,11 @@ bot is killed three times, each at a moment the emulator holds for it:
 - after an update's changes were committed, while its reply (a sendMessage) is on its way.
 Each time the bot is started again on the same database. One user first walks the same steps
 alone, with no kill: their transcript is what every user's must be: no step lost, none answered
-as another step's input. A message Telegram accepted in the instant before a kill, before the
-bot recorded it as sent, goes out again after the restart (Telegram has no idempotency key):
-such repeats are counted and reported, never taken for an answer.
+as another step's input. The bot notes each reply the moment Telegram answered it
+(bot/reply_marks.py), so a reply accepted before a kill is not sent again after the restart
+even when the database had not recorded it yet; only one whose answer was arriving at the very
+instant of a kill can be (Telegram has no idempotency key). Such repeats are counted, reported
+and bounded by the kills (two each at most), never taken for an answer.
 """
 
 from __future__ import annotations
@@ -330,10 +332,11 @@ async def run_scenario(emulator: BotApiEmulator, bot: BotProcess) -> None:
         seen, again = without_repeats(transcript(emulator, user.chat_id))
         assert seen == expected, (user.user_id, bot.log())
         repeated += again
-    # A reply Telegram accepted just before a kill, whose sending was not yet recorded, goes
-    # out again after the restart: the only repeat there can be, counted here and reported.
+    # A reply whose answer from Telegram was arriving at the instant of a kill, before the bot
+    # could note it, goes out again after the restart: the only repeat there can be. A busy
+    # event loop can leave a couple of such answers unread at one kill.
     print(f"messages repeated after the kills: {repeated}")
-    assert repeated <= 3 * USERS
+    assert repeated <= 2 * len(moments)
     assert bot.starts == 4
 
 

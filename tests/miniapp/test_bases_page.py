@@ -61,7 +61,8 @@ async def test_a_trainee_finds_a_base_by_name_and_city_and_the_chat_wizard_follo
     await phone.select_option("#specialty", str(world.internal.id))
     await phone.wait_for_selector("#base-list li")
     names = await phone.locator("#base-list li strong").all_inner_texts()
-    assert names == ["广州医科大学附属第一医院", "广州市红十字会医院", "深圳市人民医院"]
+    # By city, then by the pinyin of the name (guangzhou shi… before guangzhou yike…).
+    assert names == ["广州市红十字会医院", "广州医科大学附属第一医院", "深圳市人民医院"]
 
     await phone.select_option("#city", str(world.gz.id))
     assert await phone.locator("#base-list li").count() == 2

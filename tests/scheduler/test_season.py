@@ -89,7 +89,7 @@ async def test_a_whole_season(app: BotHarness, world: World, make_ctx: CtxFactor
         reminder = app.user(ids["t4"]).bot_messages()[-1]
         assert "录取结果确认即将截止" in reminder.text
         assert reminder.button("📅 加入日历") is not None  # the deadline, for the phone's calendar
-        await app.user(ids["t4"]).press("✅ 接受录取", message=reminder)
+        await app.user(ids["t4"]).press("✅ 接受录取结果", message=reminder)
 
     actions: dict[datetime, Callable[[Ctx], Awaitable[None]]] = {
         sh(7, 3, 12): t2_submits,
@@ -273,3 +273,29 @@ async def test_years_reminder_once_a_day_after_check_in_and_digests_only_when_wa
     async with make_ctx() as ctx:
         kinds = (await ctx.session.scalars(select(OutboxMessage.kind))).all()
     assert kinds == [R.YEARS_MISSING]
+
+
+async def test_a_base_whose_only_waiting_work_is_a_check_in_gets_its_digest(
+    app: BotHarness, world: World, make_ctx: CtxFactory
+) -> None:
+    tg = 9401
+    app.emulator.state.open_chat(app.user(tg, language_code="zh-hans").api)
+    async with make_ctx() as ctx:
+        trainee = await make_trainee(ctx)
+        confirmed = await submitted(ctx, world, trainee)
+        await bind(ctx, world.staff_a, tg)
+        # Confirmed by the commission, not yet checked in (the path there is the admission
+        # tests' business): nothing else waits on base A.
+        await ctx.session.execute(
+            update(Application)
+            .where(Application.id == confirmed.id)
+            .values(status=ApplicationStatus.CONFIRMED)
+        )
+    app.clock.set(sh(7, 2, 9))  # the next digest moment
+    report = await run_sweep(app.services)
+    assert report.counts[R.DIGEST_BASE] == 1
+    await app.deliver()
+    (digest,) = app.user(tg).bot_messages()
+    assert "今日待办（住培基地）" in digest.text
+    lines = [line for line in digest.text.splitlines() if line.startswith("•")]
+    assert lines == ["• 待报到登记：1"]

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from handlers.callbacks import OfferAction
+from bot.notice_buttons import OfferAction
 from storage.models import AllocationOffer, Application, ChangeRequest, Training
 from tests import factories
 from tests.staff.conftest import (

@@ -195,7 +195,7 @@ async def test_status_card_shows_deadlines_and_the_form_prints_every_field(
     await user.command("status")
     card = user.last_bot_message()
     assert "报名状态：未提交" in card.text and "信息完整状态：已完整" in card.text
-    assert "报名截止：2026-07-11 10:00（还剩 10 天 0 小时）" in card.text
+    assert "报名截止：2026-07-11 10:00（还剩 10 天）" in card.text
     assert "您的报名信息尚未提交" in card.text
     assert ["▶️ 继续报名"] in card.buttons
     async with app.ctx() as ctx:

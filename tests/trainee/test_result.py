@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers.callbacks import ResultAction
+from bot.notice_buttons import ResultAction
 from storage.models import AllocationOffer, Application
 from tests.factories import World, make_batch, make_plan, sent, submitted
 from tests.harness import BotHarness
@@ -36,7 +36,7 @@ async def test_accept_is_refused_before_the_lock_ends_and_works_inside_the_windo
     await user.command("status")
     card = user.last_bot_message()
     assert "志愿确认状态：未接受" in card.text
-    assert "可确认录取结果：2026-07-01 22:00（还剩 12 小时 0 分钟）" in card.text
+    assert "可确认录取结果：2026-07-01 22:00（还剩 12 小时）" in card.text
     assert ACCEPT not in str(card.buttons)  # no button inside the lock period
 
     assert await app.deliver() == 1

@@ -351,6 +351,13 @@ async def test_accepted_offer_becomes_an_admission_at_the_new_place(
         clock.now(),
     )
     assert (await actions(make_ctx, "application", app.id))[-1] == "allocation_accepted"
+    answer = (await audit_rows(make_ctx, "allocation_offer", offer.id))[-1]
+    assert (answer.action, answer.actor_id, answer.from_state, answer.to_state) == (
+        "answer",
+        actor.account_id,
+        "offered",
+        "accepted",
+    )
     assert await kinds(make_ctx, world.staff_a.account_id) == ["base_allocation_accepted"]
     # The place stays taken, and the new base follows the normal path.
     async with make_ctx() as ctx:
@@ -367,6 +374,13 @@ async def test_refused_offer_frees_the_place_and_allows_another_offer(
     await run(make_ctx, lambda ctx: allocation.answer(ctx, actor, offer.id, False))
     assert (await reread(make_ctx, AllocationOffer, offer.id)).status == OfferStatus.REFUSED
     assert (await reread(make_ctx, Application, app.id)).status == S.NOT_ADMITTED
+    answer = (await audit_rows(make_ctx, "allocation_offer", offer.id))[-1]
+    assert (answer.action, answer.actor_id, answer.from_state, answer.to_state) == (
+        "answer",
+        actor.account_id,
+        "offered",
+        "refused",
+    )
     async with make_ctx() as ctx:
         assert await catalog.filled(ctx, world.batch.id, world.base_a.id, world.pediatrics.id) == 0
     again = await offer_pediatrics(make_ctx, world, app)
