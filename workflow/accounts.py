@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -30,15 +31,19 @@ NAME_MAX = 30
 _hasher = PasswordHasher()  # Argon2id with the library's recommended parameters
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+# Argon2id takes tens of milliseconds of CPU by design: in a worker thread, so that the other
+# users' updates go on meanwhile.
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -143,7 +148,7 @@ async def register_trainee(ctx: Ctx, reg: Registration, tg_user_id: int) -> Acco
         role=Role.TRAINEE,
         display_name=name,
         login_name=login_name,
-        password_hash=hash_password(reg.password),
+        password_hash=await hash_password(reg.password),
         program=Program(reg.program),
         created_at=now,
     )
@@ -263,7 +268,7 @@ async def authenticate(
     until = await _blocked_until(ctx, scopes)
     if until is not None:
         raise DomainError("login.throttled", until=until)
-    if account is None or not verify_password(account.password_hash, password):
+    if account is None or not await verify_password(account.password_hash, password):
         await _record_failure(ctx, scopes, max_failures, window)
         until = await _blocked_until(ctx, scopes)
         if until is not None:
@@ -309,7 +314,7 @@ async def recover_by_phone(
 async def change_password(ctx: Ctx, actor: Actor, new_password: str) -> None:
     account = await ctx.get(Account, actor.account_id)
     check_password(new_password, account.login_name)
-    account.password_hash = hash_password(new_password)
+    account.password_hash = await hash_password(new_password)
     audit(ctx, actor, "account", actor.account_id, "password_changed")
 
 

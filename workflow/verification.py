@@ -175,14 +175,14 @@ async def forget_code(ctx: Ctx, tg_user_id: int) -> None:
         await ctx.session.delete(row)
 
 
-def pending_password(password: str, login_name: str | None) -> str:
+async def pending_password(password: str, login_name: str | None) -> str:
     """The first of the two password messages: checked against the rules and kept only as an
     Argon2id hash until the second one arrives."""
     check_password(password, login_name)
-    return hash_password(password)
+    return await hash_password(password)
 
 
-def confirm_password(pending_hash: str | None, password: str) -> None:
+async def confirm_password(pending_hash: str | None, password: str) -> None:
     """The second message must repeat the first."""
-    if not pending_hash or not verify_password(pending_hash, password):
+    if not pending_hash or not await verify_password(pending_hash, password):
         raise DomainError("reg.password_mismatch")

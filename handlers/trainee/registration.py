@@ -275,7 +275,9 @@ def build_router() -> Router:
         await delete_quietly(message)
         data = await state.get_data()
         try:
-            pending = verification.pending_password(message.text or "", data.get("login_name"))
+            pending = await verification.pending_password(
+                message.text or "", data.get("login_name")
+            )
         except DomainError as err:
             await message.answer(i18n.error(err.code, err.params) + "\n\n" + _password_prompt(i18n))
             return
@@ -292,7 +294,7 @@ def build_router() -> Router:
         await delete_quietly(message)
         data = await state.get_data()
         try:
-            verification.confirm_password(data.get("pw_hash"), message.text or "")
+            await verification.confirm_password(data.get("pw_hash"), message.text or "")
         except DomainError as err:
             await state.update_data(pw_hash=None)
             await state.set_state(Reg.password)
@@ -396,7 +398,7 @@ def build_router() -> Router:
     ) -> None:
         await delete_quietly(message)
         try:
-            pending = verification.pending_password(message.text or "", account.login_name)
+            pending = await verification.pending_password(message.text or "", account.login_name)
         except DomainError as err:
             await message.answer(i18n.error(err.code, err.params) + "\n\n" + _password_prompt(i18n))
             return
@@ -411,7 +413,7 @@ def build_router() -> Router:
         await delete_quietly(message)
         data = await state.get_data()
         try:
-            verification.confirm_password(data.get("pw_hash"), message.text or "")
+            await verification.confirm_password(data.get("pw_hash"), message.text or "")
         except DomainError as err:
             await state.set_data({})
             await state.set_state(NewPassword.password)

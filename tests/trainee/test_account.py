@@ -92,7 +92,7 @@ async def test_registration_walks_every_step_and_binds_the_chat(app: BotHarness)
         account = await ctx.session.scalar(select(Account).where(Account.login_name == "lilei_01"))
         assert account is not None and account.program == "residency"
         assert account.password_hash.startswith("$argon2id$")
-        assert verify_password(account.password_hash, PASSWORD)
+        assert await verify_password(account.password_hash, PASSWORD)
         profile = await ctx.session.get(TraineeProfile, account.id)
         assert ctx.cipher.decrypt("id_number", profile.id_number_enc) == number
         assert ctx.cipher.decrypt("phone", profile.phone_enc) == PHONE
@@ -169,7 +169,7 @@ async def test_a_registered_id_number_leads_to_login_or_recovery(app: BotHarness
     assert "密码已更新" in user.last_bot_message().text
     async with app.ctx() as ctx:
         account = await ctx.session.get(Account, actor.account_id)
-        assert verify_password(account.password_hash, "NewSecret9")
+        assert await verify_password(account.password_hash, "NewSecret9")
     assert all(m.deleted for m in user.messages if m.text == "NewSecret9")
 
 

@@ -84,19 +84,19 @@ async def test_codes_expire_and_too_many_wrong_codes_need_a_new_one(
         assert (await ctx.session.scalars(select(PhoneVerification))).all() == []
 
 
-def test_the_first_password_waits_only_as_a_hash() -> None:
-    pending = verification.pending_password("Secret123x", "lilei")
+async def test_the_first_password_waits_only_as_a_hash() -> None:
+    pending = await verification.pending_password("Secret123x", "lilei")
     assert pending.startswith("$argon2id$") and "Secret123x" not in pending
-    verification.confirm_password(pending, "Secret123x")
+    await verification.confirm_password(pending, "Secret123x")
     for other in ("Secret123y", ""):
         with pytest.raises(DomainError) as e:
-            verification.confirm_password(pending, other)
+            await verification.confirm_password(pending, other)
         assert e.value.code == "reg.password_mismatch"
     with pytest.raises(DomainError) as e:
-        verification.confirm_password(None, "Secret123x")
+        await verification.confirm_password(None, "Secret123x")
     assert e.value.code == "reg.password_mismatch"
     with pytest.raises(DomainError) as e:
-        verification.pending_password("lilei1234", "lilei")
+        await verification.pending_password("lilei1234", "lilei")
     assert e.value.code == "reg.password_has_login"
 
 

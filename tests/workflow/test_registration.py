@@ -63,7 +63,7 @@ async def test_register_stores_encrypted_identity_and_binds_the_chat(
         assert row is not None and profile is not None
         assert (row.role, row.login_name, row.display_name) == (Role.TRAINEE, "zhangsan", "张 三")
         assert row.password_hash and PASSWORD not in row.password_hash
-        assert accounts.verify_password(row.password_hash, PASSWORD)
+        assert await accounts.verify_password(row.password_hash, PASSWORD)
         assert number.encode() not in profile.id_number_enc
         assert ctx.cipher.decrypt("id_number", profile.id_number_enc) == number
         assert ctx.cipher.decrypt("phone", profile.phone_enc) == "+8613800138000"
