@@ -280,7 +280,8 @@ def main() -> None:
                     f"{r['p50_ms']:>8.0f} {r['p99_ms']:>8.0f} {r['lost']:>5} {r['retried']:>7}  "
                     f"{cpu['instances']:.1f} / {cpu['balancer']:.1f} / "
                     f"{cpu['emulator+load']:.1f} / {cpu['postgres']:.1f} "
-                    f"(in {r['elapsed']:.1f} s)",
+                    f"(in {r['elapsed']:.1f} s; the instances got "
+                    f"{cpu['instances'] / r['elapsed']:.2f} cores)",
                     flush=True,
                 )
 
