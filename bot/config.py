@@ -46,6 +46,9 @@ class Settings(BaseSettings):
 
     # Scheduler and outbox.
     sweep_interval_seconds: int = 60
+    # On PostgreSQL, how often an instance that does not sweep tries the sweep lock: at most
+    # this long after the sweeping instance dies another one sweeps.
+    sweep_lock_retry_seconds: float = 5.0
     outbox_rate_per_second: float = 25.0
     outbox_per_chat_interval_seconds: float = 1.0
     quiet_hours_start: time = time(22, 0)

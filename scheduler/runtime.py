@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 SWEEP_JOB = "sweep"
 STOP_TIMEOUT = 10.0
 SWEEP_LOCK_KEY = 0x7A68_7570  # "zhup": the advisory lock of the instance that sweeps
-SWEEP_LOCK_RETRY_SECONDS = 5.0
+SWEEP_LOCK_RETRY_SECONDS = 5.0  # the default of the `sweep_lock_retry_seconds` setting
 
 
 class SweepLock:
@@ -182,12 +182,17 @@ def build_scheduler(
     return scheduler
 
 
-async def _take_over(scheduler: AsyncIOScheduler, lock: SweepLock, stop: asyncio.Event) -> None:
+async def _take_over(
+    scheduler: AsyncIOScheduler,
+    lock: SweepLock,
+    stop: asyncio.Event,
+    every: float = SWEEP_LOCK_RETRY_SECONDS,
+) -> None:
     """On the instances that do not sweep: try the lock every few seconds; once taken, sweep
     at once (the holder died: its sweeps are late)."""
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), SWEEP_LOCK_RETRY_SECONDS)
+            await asyncio.wait_for(stop.wait(), every)
             return
         if lock.held:
             continue  # checked again at each sweep
@@ -213,7 +218,8 @@ async def start(services: Services, bot: Bot) -> Background:
     task = asyncio.create_task(sender.run(stop), name="outbox-sender")
     lock_task = None
     if lock.shared:
-        lock_task = asyncio.create_task(_take_over(scheduler, lock, stop), name="sweep-lock")
+        every = services.settings.sweep_lock_retry_seconds
+        lock_task = asyncio.create_task(_take_over(scheduler, lock, stop, every), name="sweep-lock")
     log.info(
         "scheduler started: sweep every %s s, sending at most %s messages/s%s",
         services.settings.sweep_interval_seconds,

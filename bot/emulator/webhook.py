@@ -43,11 +43,15 @@ class WebhookDelivery:
     last_error: str | None = None
     _task: asyncio.Task[None] | None = None
     _in_flight: set[int] = field(default_factory=set)
+    _stopping: bool = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="emulator-webhook")
 
     async def stop(self) -> None:
+        # Python 3.11's wait_for can swallow a cancellation that coincides with the queue's
+        # change (closing the queue notifies): the loop also ends on this flag.
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -64,7 +68,7 @@ class WebhookDelivery:
         async with aiohttp.ClientSession(timeout=timeout) as session:
             tasks: set[asyncio.Task[None]] = set()
             try:
-                while True:
+                while not self._stopping:
                     for record in self.queue.deliverable():
                         if record.update_id in self._in_flight:
                             continue
