@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.durations import time_left
 from bot.i18n import Translator
 from bot.notice_buttons import calendar_button
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb, YearsCb
 from handlers.trainee.status import offer_buttons, result_buttons
-from handlers.trainee.ui import button, markup, time_left
+from handlers.trainee.ui import button, markup
 from storage.models import Account, Application
 from workflow import next_step
 from workflow.actor import Actor

@@ -34,7 +34,7 @@ async def test_the_reminder_says_the_minutes_and_labels_its_buttons_like_the_car
     reminder = user.last_bot_message()
     assert "录取结果确认即将截止" in reminder.text
     assert "还剩 1 小时 25 分。" in reminder.text
-    assert reminder.buttons == [ACCEPT_ROW]
+    assert reminder.buttons == [ACCEPT_ROW, ["📅 加入日历"]]
     await user.command("status")
     card = user.last_bot_message()
     assert "还剩 1 小时 25 分" in card.text
