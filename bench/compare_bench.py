@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 from bench.pg import scratch_database
 from bot.emulator import BotApiEmulator, ScriptedUser
 from tests.factories import make_id
+from tests.walks import steps_of as walk_steps
 
 REPLY_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage"}
 STEP_TIMEOUT = 30.0
@@ -102,43 +103,9 @@ class Chats:
 
 
 def steps_of(user: ScriptedUser, i: int) -> list[Callable[[], None]]:
-    emulator = user.emulator
-
-    def text(value: str) -> Callable[[], None]:
-        def act() -> None:
-            body: dict[str, Any] = {"from": user.api, "text": value}
-            if value.startswith("/"):
-                body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(value)}]
-            emulator.submit_update({"message": body})
-
-        return act
-
-    def press(label: str) -> Callable[[], None]:
-        def act() -> None:
-            for message in reversed(user.bot_messages()):
-                button = message.button(label)
-                if button is not None:
-                    query = {
-                        "id": emulator.next_callback_id(),
-                        "from": user.api,
-                        "message": message.to_api(),
-                        "chat_instance": f"ci{user.chat_id}",
-                        "data": button["callback_data"],
-                    }
-                    emulator.submit_update({"callback_query": query})
-                    return
-            raise LookupError(label)
-
-        return act
-
-    return [
-        text("/start"),
-        press("📝 学员注册"),
-        press("住院医师规范化培训"),
-        text("Tester " + "".join(chr(97 + int(d)) for d in str(i))),
-        press("居民身份证"),
-        text(make_id(date(1970, 1, 1) + timedelta(days=3 * i))),
-    ]
+    """The first six steps of the registration walk (up to the ID number)."""
+    id_number = make_id(date(1970, 1, 1) + timedelta(days=3 * i))
+    return [act for _, act in walk_steps(user, i, id_number)[:6]]
 
 
 @dataclass
@@ -167,7 +134,7 @@ class Walker:
             target = self.base + self.expected[number]
             at = await asyncio.wait_for(chats.reached(self.user.chat_id, target), STEP_TIMEOUT)
             self.latencies.append(at - started)
-        except (TimeoutError, LookupError):
+        except (TimeoutError, AssertionError):  # unanswered, or no button to press
             self.failed += 1
             self.done = len(self.steps)  # the rest of this user's walk cannot go on
         else:

@@ -15,7 +15,8 @@ from storage import models
 from storage.db import Database, async_url
 
 
-async def _admin(url: str, sql: str) -> None:
+async def admin_execute(url: str, sql: str) -> None:
+    """One statement on the server's maintenance connection (CREATE/DROP DATABASE)."""
     import asyncpg
 
     u = make_url(async_url(url))
@@ -29,22 +30,30 @@ async def _admin(url: str, sql: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def scratch_database(admin_url: str) -> AsyncIterator[str]:
-    name = f"zhupei_bench_{uuid.uuid4().hex[:10]}"
-    await _admin(admin_url, f'CREATE DATABASE "{name}"')
+async def scratch_database(
+    admin_url: str, *, prefix: str = "zhupei_scratch", create_schema: bool = False
+) -> AsyncIterator[str]:
+    """A database beside `admin_url`'s, dropped afterwards; its (async) URL. With
+    `create_schema`, the models' tables are created in it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await admin_execute(admin_url, f'CREATE DATABASE "{name}"')
+    url = make_url(async_url(admin_url)).set(database=name).render_as_string(hide_password=False)
     try:
-        yield (
-            make_url(async_url(admin_url)).set(database=name).render_as_string(hide_password=False)
-        )
+        if create_schema:
+            db = Database(url)
+            async with db.engine.begin() as conn:
+                await conn.run_sync(models.metadata.create_all)
+            await db.dispose()
+        yield url
     finally:
-        await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.asynccontextmanager
 async def database(backend: str, pg_url: str | None) -> AsyncIterator[Database]:
     if backend == "postgresql":
         assert pg_url
-        async with scratch_database(pg_url) as url:
+        async with scratch_database(pg_url, prefix="zhupei_bench") as url:
             db = Database(url)
             async with db.engine.begin() as conn:
                 await conn.run_sync(models.metadata.create_all)

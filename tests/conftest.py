@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 import storage.models as models
+from bench.pg import admin_execute
 from storage.crypto import FieldCipher
 from storage.db import Database, async_url
 from workflow.clock import FrozenClock
@@ -45,22 +46,7 @@ def pg_database_url() -> Iterator[str | None]:
     admin = make_url(async_url(url))
     name = f"zhupei_test_{uuid.uuid4().hex[:10]}"
 
-    async def admin_exec(sql: str) -> None:
-        import asyncpg
-
-        conn = await asyncpg.connect(
-            host=admin.host,
-            port=admin.port or 5432,
-            user=admin.username,
-            password=admin.password,
-            database=admin.database,
-        )
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin_exec(f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(url, f'CREATE DATABASE "{name}"'))
     test_url = admin.set(database=name).render_as_string(hide_password=False)
 
     async def create_schema() -> None:
@@ -71,7 +57,7 @@ def pg_database_url() -> Iterator[str | None]:
 
     asyncio.run(create_schema())
     yield test_url
-    asyncio.run(admin_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -26,10 +26,14 @@ def signed_init_data(
     token: str,
     user_id: int,
     *,
-    first_name: str,
-    language_code: str | None,
+    first_name: str = "Test",
+    language_code: str | None = "zh-CN",
     auth_date: float | None = None,
+    **fields: str,
 ) -> str:
+    """The init data query string for `user_id`, signed with `token` at `auth_date` (now):
+    the fields but `hash` sorted by key as `key=value` lines, HMAC-SHA256 under the secret
+    HMAC-SHA256("WebAppData", token), in hex."""
     user: dict[str, object] = {"id": user_id, "first_name": first_name}
     if language_code:
         user["language_code"] = language_code
@@ -37,6 +41,7 @@ def signed_init_data(
         "auth_date": str(int(auth_date if auth_date is not None else time.time())),
         "query_id": f"AAE{user_id:x}",
         "user": json.dumps(user, ensure_ascii=False, separators=(",", ":")),
+        **fields,
     }
     check = "\n".join(f"{k}={v}" for k, v in sorted(values.items()))
     secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()

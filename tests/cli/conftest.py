@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bench.pg import admin_execute
 from bot import cli
 from bot.config import Settings
 from bot.emulator import BotApiEmulator
@@ -44,21 +45,7 @@ def pg_admin_url() -> str | None:
     return None
 
 
-async def _pg_admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    admin = make_url(async_url(url))
-    conn = await asyncpg.connect(
-        host=admin.host,
-        port=admin.port or 5432,
-        user=admin.username,
-        password=admin.password,
-        database=admin.database,
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+_pg_admin = admin_execute
 
 
 @pytest.fixture

@@ -51,7 +51,8 @@ from storage.models import (
     UpdateLog,
 )
 from tests.conftest import redis_url_or_skip
-from tests.crash.test_kill import (
+from tests.scheduler.test_sender import assert_within_limits
+from tests.walks import (
     STEP_TIMEOUT,
     ZHUPEI,
     BotProcess,
@@ -60,7 +61,6 @@ from tests.crash.test_kill import (
     walk,
     without_repeats,
 )
-from tests.scheduler.test_sender import assert_within_limits
 from workflow.enums import PersonnelType, Role
 
 USERS = 24
