@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, insert, select, update
 
 from bot.emulator.models import CallRecord
@@ -107,6 +108,10 @@ async def statuses(app: BotHarness) -> dict[str, int]:
 # --- throughput and limits ---------------------------------------------------------------------
 
 
+# On PostgreSQL the drain of this queue takes about 4.5 minutes here (its claims skip the chats
+# that wait for the per-chat limit, thousands of them at once): it is the limits that are
+# checked, not the speed.
+@pytest.mark.timeout(900)
 async def test_a_burst_of_10000_keeps_both_rate_limits(app: BotHarness) -> None:
     """Production allows 25 messages/s; the burst runs at 400/s to keep the suite short. What is
     measured is compliance with the configured limits, from the emulator's receive times."""
