@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import os
 import platform
@@ -40,6 +39,7 @@ from sqlalchemy.engine import make_url
 from bench.pg import scratch_database
 from bot.emulator import BotApiEmulator, ScriptedUser
 from tests.factories import make_id
+from tests.walks import bot_environment
 from tests.walks import steps_of as walk_steps
 
 REPLY_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage"}
@@ -183,16 +183,7 @@ async def database_url(backend: str, pg_url: str | None, tmp: Path) -> AsyncIter
 async def start_bot(
     kind: str, url: str, emulator: BotApiEmulator, tmp: Path
 ) -> tuple[BotProc, float]:
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "WEBHOOK_URL"}}
-    env.update(
-        BOT_TOKEN=emulator.token,
-        TELEGRAM_API_URL=emulator.url,
-        DATABASE_URL=url,
-        DATA_DIR=str(tmp / "data"),
-        ENCRYPTION_KEY=base64.b64encode(os.urandom(32)).decode(),
-        LOG_LEVEL="WARNING",
-        SMS_ALLOW_LOG_PROVIDER="true",
-    )
+    env = bot_environment(emulator, url, DATA_DIR=str(tmp / "data"), LOG_LEVEL="WARNING")
     if kind == "zhupei":
         upgrade = await asyncio.create_subprocess_exec(
             str(BIN / "zhupei"), "db", "upgrade", env=env, stderr=asyncio.subprocess.PIPE

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import platform
 import signal
@@ -42,6 +41,7 @@ import aiohttp
 
 from bench.pg import scratch_database
 from bot.emulator import BotApiEmulator
+from tests.walks import bot_environment
 
 ZHUPEI = Path(sys.executable).with_name("zhupei")
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,15 +124,11 @@ async def run_case(
     ):
         ports = [free_port() for _ in range(instances)]
         lb_port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "OPS_"))}
-        env.update(
-            BOT_TOKEN=emu.token,
-            TELEGRAM_API_URL=emu.url,
-            DATABASE_URL=url.replace("postgresql+asyncpg://", "postgresql://"),
+        env = bot_environment(
+            emu,
+            url.replace("postgresql+asyncpg://", "postgresql://"),
             REDIS_URL=redis_url,
-            ENCRYPTION_KEY=base64.b64encode(os.urandom(32)).decode(),
             LOG_LEVEL="WARNING",
-            SMS_ALLOW_LOG_PROVIDER="true",
             WEBHOOK_URL=f"http://127.0.0.1:{lb_port}/telegram/webhook",
             WEBHOOK_SECRET=SECRET,
             WEBHOOK_HOST="127.0.0.1",

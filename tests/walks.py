@@ -6,6 +6,7 @@ benchmark that compares this bot with a typical one."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import re
@@ -29,6 +30,27 @@ PASSWORD = "Secret123x"
 STEP_TIMEOUT = 90.0
 ZHUPEI = Path(sys.executable).with_name("zhupei")
 REPLY_METHODS = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage"}
+
+
+def bot_environment(emulator: BotApiEmulator, database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a `zhupei run` against `emulator` on `database_url`: this process's,
+    without its intake, Redis and ops settings, with a fresh key, the log SMS provider allowed
+    and INFO logs; `settings` add or override (as environment variables)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "REDIS_URL" and not k.startswith(("WEBHOOK_", "OPS_"))
+    }
+    env.update(
+        BOT_TOKEN=emulator.token,
+        TELEGRAM_API_URL=emulator.url,
+        DATABASE_URL=database_url,
+        ENCRYPTION_KEY=base64.b64encode(os.urandom(32)).decode(),
+        LOG_LEVEL="INFO",
+        SMS_ALLOW_LOG_PROVIDER="true",
+    )
+    env.update(settings)
+    return env
 
 
 # --- the bot process ----------------------------------------------------------------------------

@@ -457,6 +457,7 @@ def build_router() -> Router:
         actor: Actor,
         state: FSMContext,
         i18n: Translator,
+        services: Services,
     ) -> None:
         try:
             app = await application.start(ctx, actor, _int(callback_data.v))
@@ -471,7 +472,7 @@ def build_router() -> Router:
             await show(query, i18n.error(err.code, err.params), kb)
             return
         await ctx.session.commit()
-        text, kb = await screen(ctx, actor, i18n, state, app)
+        text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
         await query.answer()
         await show(query, text, kb)
 
@@ -528,7 +529,7 @@ def build_router() -> Router:
             await query.answer(
                 i18n("trainee.apply.stale_step", step=i18n.label("step", app.step)), show_alert=True
             )
-            text, kb = await screen(ctx, actor, i18n, state, app)
+            text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
             await show(query, text, kb)
             return
         if cb.a == "submit":
@@ -570,7 +571,12 @@ def build_router() -> Router:
 
     @router.message(ApplyInput.qualification_no, not_command)
     async def qualification_no(
-        message: Message, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
+        message: Message,
+        ctx: Ctx,
+        actor: Actor,
+        state: FSMContext,
+        i18n: Translator,
+        services: Services,
     ) -> None:
         data = await state.get_data()
         try:
@@ -585,7 +591,7 @@ def build_router() -> Router:
             return
         await state.clear()
         await ctx.session.commit()
-        text, kb = await screen(ctx, actor, i18n, state, app)
+        text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
         await message.answer(text, reply_markup=kb)
 
     return router

@@ -19,8 +19,6 @@ and bounded by the kills (two each at most), never taken for an answer.
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from tests.walks import (
     STEP_TIMEOUT,
     ZHUPEI,
     BotProcess,
+    bot_environment,
     fresh_database,
     transcript,
     wait_until,
@@ -55,16 +54,8 @@ async def test_three_kills_mid_burst_lose_and_repeat_no_step(tmp_path: Path) -> 
             token="424242:crash-test-token", processing_timeout=STEP_TIMEOUT
         ) as emulator,
     ):
-        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "WEBHOOK_URL"}}
-        env.update(
-            BOT_TOKEN=emulator.token,
-            TELEGRAM_API_URL=emulator.url,
-            DATABASE_URL=url,
-            DATA_DIR=str(tmp_path / "data"),
-            ENCRYPTION_KEY=base64.b64encode(os.urandom(32)).decode(),
-            LOG_LEVEL="INFO",
-            SMS_ALLOW_LOG_PROVIDER="true",
-            SHUTDOWN_GRACE_SECONDS="10",
+        env = bot_environment(
+            emulator, url, DATA_DIR=str(tmp_path / "data"), SHUTDOWN_GRACE_SECONDS="10"
         )
         upgrade = await asyncio.create_subprocess_exec(
             str(ZHUPEI), "db", "upgrade", env=env, stderr=asyncio.subprocess.PIPE

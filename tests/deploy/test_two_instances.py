@@ -21,7 +21,6 @@ a reminder season is being sent.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import random
 import re
@@ -56,6 +55,7 @@ from tests.walks import (
     STEP_TIMEOUT,
     ZHUPEI,
     BotProcess,
+    bot_environment,
     fresh_database,
     transcript,
     walk,
@@ -198,15 +198,10 @@ async def test_two_instances_one_killed_mid_burst(tmp_path: Path) -> None:
         ) as emulator,
         Balancer.of([f"http://127.0.0.1:{p}" for p in ports]) as balancer,
     ):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "OPS_"))}
-        env.update(
-            BOT_TOKEN=emulator.token,
-            TELEGRAM_API_URL=emulator.url,
-            DATABASE_URL=url,
+        env = bot_environment(
+            emulator,
+            url,
             REDIS_URL=redis_url,
-            ENCRYPTION_KEY=base64.b64encode(os.urandom(32)).decode(),
-            LOG_LEVEL="INFO",
-            SMS_ALLOW_LOG_PROVIDER="true",
             SHUTDOWN_GRACE_SECONDS="10",
             WEBHOOK_URL=f"{balancer.url}/telegram/webhook",
             WEBHOOK_SECRET=SECRET,
