@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,9 @@ from tests.sandbox.conftest import (
 
 PHONE = {"width": 412, "height": 880}
 STEP_TIMEOUT = 30_000  # ms: a loaded 2-core machine
+# A person's pace: on a fast machine the page answers in a few milliseconds, and a player
+# pressing at machine speed would be slowed down by the bot's flood control (5 updates/s).
+HUMAN_INTERVAL = 0.3  # seconds between two actions
 
 
 def test_make_run_serves_the_page_within_a_minute(sandbox: SandboxProcess) -> None:
@@ -45,6 +49,13 @@ class Player:
     def __init__(self, page, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
         self.page = page
         self.artifacts = artifacts
+        self.last_action = 0.0
+
+    def pace(self) -> None:
+        wait = self.last_action + HUMAN_INTERVAL - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self.last_action = time.monotonic()
 
     def idle(self) -> None:
         self.page.wait_for_function(
@@ -56,6 +67,7 @@ class Player:
         self.page.wait_for_selector(f"#messages[data-persona='{persona}']", timeout=STEP_TIMEOUT)
 
     def type(self, text: str) -> None:
+        self.pace()
         self.page.fill("#composer-input", text)
         self.page.press("#composer-input", "Enter")
         self.idle()
@@ -64,22 +76,34 @@ class Player:
         """The newest inline button with this label, or a part of it (as a person would press
         the one at the bottom of the chat)."""
         text: str | re.Pattern[str] = re.compile(f"^{re.escape(label)}$") if exact else label
+        self.pace()
         self.page.locator("#messages .kb-button", has_text=text).last.click()
         self.idle()
 
     def reply(self, label: str) -> None:
+        self.pace()
         self.page.locator("#reply-keyboard .kb-button", has_text=label).click()
         self.idle()
 
     def command(self, name: str) -> None:
         """Pick a command from the chat's menu button."""
+        self.pace()
         self.page.click("#menu-button")
         self.page.locator("#command-menu .command", has_text=f"/{name}").first.click()
         self.idle()
 
     def sees(self, text: str) -> None:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         last = self.page.locator("#messages .msg.bot", has_text=text).last
-        last.wait_for(timeout=STEP_TIMEOUT)
+        try:
+            last.wait_for(timeout=STEP_TIMEOUT)
+        except PlaywrightTimeout:
+            shown = self.page.locator("#messages .msg").all_inner_texts()[-4:]
+            path = self.shot("not-seen")
+            raise AssertionError(
+                f"{text!r} not shown; the chat ends with {shown} (screenshot {path})"
+            ) from None
 
     def shot(self, name: str) -> Path:
         step = len(list(self.artifacts.glob("*.png"))) + 1
