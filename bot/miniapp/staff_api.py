@@ -25,9 +25,7 @@ from bot.miniapp.staff_views import (
     views_of,
 )
 from bot.services import Services
-from handlers.staff.common import Env, need
-from handlers.staff.lists import filter_text
-from handlers.staff.records import ACTIONS
+from bot.staff import filter_text, need
 from workflow import admission, queues, stats, training
 from workflow.actor import Actor
 from workflow.context import Ctx
@@ -36,6 +34,7 @@ from workflow.enums import Role
 from workflow.errors import DomainError, Forbidden, NotFound
 from workflow.profile import parse_date
 from workflow.queues import AppFilter, TrainingFilter, View
+from workflow.record_actions import ACTIONS
 
 PAGE_SIZE = 20
 PAGE_SIZE_MAX = 100
@@ -56,10 +55,6 @@ class Call:
 
     def plain(self, key: str, /, **params: Any) -> str:
         return exports.plain(self.i18n(key, **params))
-
-    def env(self) -> Env:
-        # The chat's filter summary needs only the context and the texts.
-        return Env(self.ctx, self.actor, self.i18n, None, None)  # type: ignore[arg-type]
 
 
 Handler = Callable[[Call], Awaitable[Any]]
@@ -154,7 +149,7 @@ async def export(call: Call) -> web.Response:
     flt = parse_filter(view, call.request.query)
     ctx, actor, i18n = call.ctx, call.actor, call.i18n
     full = exports.sees_full_ids(actor)
-    filters = await filter_text(call.env(), view, flt)
+    filters = await filter_text(ctx, i18n, flt)
     if view == "yrs":
         trows = await queues.all_trainings(ctx, actor, TrainingFilter.of(flt), with_id=full)
         data = exports.trainings_xlsx(trows, i18n, ctx.cipher, actor, filters, ctx.now())
@@ -281,7 +276,7 @@ async def confirm_all(call: Call) -> dict[str, Any]:
     if call.body.get("count_only"):
         if not ids:
             return {"n": 0, "note": call.plain("staff.list.nothing_to_confirm")}
-        filters = await filter_text(call.env(), "cnf", flt)
+        filters = await filter_text(call.ctx, call.i18n, flt)
         question = call.plain("staff.list.confirm_all_ask", n=len(ids), filters=filters)
         return {"n": len(ids), "ask": question}
     for app_id in ids:

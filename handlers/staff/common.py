@@ -24,10 +24,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_data import Id, Word, one_of
 from bot.i18n import Translator
+from bot.staff import need
 from workflow.actor import Actor
 from workflow.context import Ctx
-from workflow.enums import STAFF_ROLES, Role
-from workflow.errors import DomainError, Forbidden
+from workflow.enums import Role
+from workflow.errors import DomainError
 from workflow.history import ENTITIES
 from workflow.text import record_id
 
@@ -49,15 +50,6 @@ class MenuCb(CallbackData, prefix="stm"):
 class HistCb(CallbackData, prefix="sth"):
     kind: one_of(*ENTITIES)
     id: Id
-
-
-def need(actor: Actor | None, *roles: Role) -> Actor:
-    """The acting staff member, if their role is one of `roles` (any staff role by default).
-    A trainee or a guest using a staff command or button is refused the same way."""
-    allowed = roles or tuple(STAFF_ROLES)
-    if actor is None or actor.role not in allowed:
-        raise Forbidden("staff.only")
-    return actor
 
 
 @dataclass

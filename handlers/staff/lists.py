@@ -8,11 +8,11 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 
 from bot import exports
 from bot.i18n import Translator
 from bot.keyboards import pager_row
+from bot.staff import filter_text
 from handlers.staff.callbacks import AppCb, ListCb, YearsCb
 from handlers.staff.common import (
     Env,
@@ -26,7 +26,6 @@ from handlers.staff.common import (
     reply,
     staff_router,
 )
-from storage.models import Batch, Specialty
 from workflow import admission, queues
 from workflow.enums import ApplicationStatus as S
 from workflow.enums import Role
@@ -102,25 +101,6 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-async def filter_text(env: Env, kind: str, flt: dict) -> str:  # type: ignore[type-arg]
-    batch = spec = env.t("list.all")
-    if flt.get("b"):
-        name = await env.ctx.session.scalar(select(Batch.name).where(Batch.id == flt["b"]))
-        batch = _esc(name or "—")
-    if flt.get("s"):
-        name = await env.ctx.session.scalar(select(Specialty.name).where(Specialty.id == flt["s"]))
-        spec = _esc(name or "—")
-    text = _esc(flt["q"]) if flt.get("q") else "—"
-    extra = extra_label(env, kind, flt.get("x"))
-    return env.t("list.filters", batch=batch, specialty=spec, text=text, extra=extra)
-
-
-def extra_label(env: Env, kind: str, value: object) -> str:
-    if not value:
-        return env.t("list.all")
-    return env.t(f"lbl.extra.{value}")
-
-
 async def show_list(
     env: Env,
     event: Event,
@@ -164,7 +144,7 @@ async def show_list(
     head = [env.t(f"list.title.{kind}"), env.t(f"list.hint.{kind}")]
     if note:
         head.insert(0, note)
-    head.append(await filter_text(env, kind, flt))
+    head.append(await filter_text(env.ctx, env.i18n, flt))
     head.append(page_line(env.i18n, total, page, pages))
     if kind == View.ADM:
         head.append(env.t("list.selected", n=len(selected), max=admission.MAX_SEND))
@@ -253,7 +233,7 @@ def next_extra(kind: str, current: object) -> str | None:
 async def export(env: Env, query: CallbackQuery, kind: str) -> None:
     flt = await load_filter(env.state, kind)
     full = exports.sees_full_ids(env.actor)
-    filters = await filter_text(env, kind, flt)
+    filters = await filter_text(env.ctx, env.i18n, flt)
     if kind == YEARS:
         trows = await queues.all_trainings(env.ctx, env.actor, TrainingFilter.of(flt), with_id=full)
         data = exports.trainings_xlsx(
@@ -391,7 +371,7 @@ async def confirm_all_ask(env: Env, query: CallbackQuery, page: int) -> None:
     text = env.t(
         "list.confirm_all_ask",
         n=len(ids),
-        filters=await filter_text(env, View.CNF.value, flt.dump()),
+        filters=await filter_text(env.ctx, env.i18n, flt.dump()),
     )
     await reply(query, text, kb)
 

@@ -6,8 +6,6 @@ Both paths call the same workflow function, which checks role, scope and state a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
@@ -28,39 +26,11 @@ from handlers.staff.common import (
 )
 from handlers.staff.lists import ROLES_OF, show_list
 from workflow import admission, queues
-from workflow.actor import Actor
-from workflow.context import Ctx
 from workflow.enums import ApplicationStatus as S
 from workflow.enums import Role
 from workflow.errors import DomainError
 from workflow.queues import AppRow, View
-
-Action = Callable[[Ctx, Actor, int], Awaitable[object]]
-
-
-async def _send_one(ctx: Ctx, actor: Actor, app_id: int) -> object:
-    return await admission.send_results(ctx, actor, [app_id])
-
-
-async def _in_yes(ctx: Ctx, actor: Actor, app_id: int) -> object:
-    return await admission.check_in(ctx, actor, app_id, True)
-
-
-async def _in_no(ctx: Ctx, actor: Actor, app_id: int) -> object:
-    return await admission.check_in(ctx, actor, app_id, False)
-
-
-# act → (workflow call, the view whose card shows the result)
-ACTIONS: dict[str, tuple[Action, View]] = {
-    "pre": (admission.pre_admit, View.PRE),
-    "unpre": (admission.cancel_pre_admission, View.PRE),
-    "adm": (admission.admit, View.ADM),
-    "snd": (_send_one, View.ADM),
-    "unadm": (admission.cancel_admission, View.ADM),
-    "cnf": (admission.confirm_result, View.CNF),
-    "in1": (_in_yes, View.CHK),
-    "in0": (_in_no, View.CHK),
-}
+from workflow.record_actions import ACTIONS
 
 
 def card_text(env: Env, row: AppRow) -> str:
