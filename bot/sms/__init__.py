@@ -7,10 +7,17 @@ SMS, or the development provider that writes the code to the log. Handlers get i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
 from bot.config import Settings
+from bot.sms.aliyun import AliyunSmsProvider
 from bot.sms.base import SmsConfigError, SmsProvider, SmsSendError, parse_endpoint
 from bot.sms.base import parse_template_params as _layout
 from bot.sms.log import LoggingSmsProvider
+from bot.sms.tencent import TencentSmsProvider
 from workflow.verification import CODE_TTL
 
 __all__ = [
@@ -42,11 +49,47 @@ def configure(settings: Settings) -> None:
     use_provider(build_provider(settings))
 
 
-def _required(settings: Settings, *names: str) -> None:
+@dataclass(frozen=True)
+class _Cloud:
+    """How a cloud's provider is built from the settings."""
+
+    provider: Callable[..., SmsProvider]
+    region: str  # without SMS_REGION
+    template: str  # the keyword the provider takes SMS_TEMPLATE_ID by
+    keys: dict[str, str]  # the provider's keyword → the setting of that credential
+
+
+_CLOUDS: dict[str, _Cloud] = {
+    "tencent": _Cloud(
+        TencentSmsProvider,
+        "ap-guangzhou",
+        "template_id",
+        {
+            "secret_id": "sms_tencent_secret_id",
+            "secret_key": "sms_tencent_secret_key",
+            "sdk_app_id": "sms_tencent_sdk_app_id",
+        },
+    ),
+    "aliyun": _Cloud(
+        AliyunSmsProvider,
+        "cn-hangzhou",
+        "template_code",
+        {
+            "access_key_id": "sms_aliyun_access_key_id",
+            "access_key_secret": "sms_aliyun_access_key_secret",
+        },
+    ),
+}
+
+
+def _required(settings: Settings, *names: str) -> dict[str, str]:
+    """The settings' values of `names` (secrets revealed); SmsConfigError naming those unset."""
     missing = [name.upper() for name in names if not getattr(settings, name)]
     if missing:
         kind = settings.sms_provider
         raise SmsConfigError(f"SMS_PROVIDER={kind} needs {', '.join(missing)}")
+    values = {name: getattr(settings, name) for name in names}
+    return {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in values.items()}
 
 
 def build_provider(settings: Settings) -> SmsProvider:
@@ -59,51 +102,16 @@ def build_provider(settings: Settings) -> SmsProvider:
                 "or set SMS_ALLOW_LOG_PROVIDER=true for a test deployment."
             )
         return LoggingSmsProvider()
-    minutes = int(CODE_TTL.total_seconds() // 60)
     params = _layout(settings.sms_template_params)
-    timeout = settings.sms_timeout_seconds
-    if kind == "tencent":
-        from bot.sms.tencent import TencentSmsProvider
-
-        _required(
-            settings,
-            "sms_tencent_secret_id",
-            "sms_tencent_secret_key",
-            "sms_tencent_sdk_app_id",
-            "sms_sign_name",
-            "sms_template_id",
-        )
-        assert settings.sms_tencent_secret_key is not None
-        return TencentSmsProvider(
-            secret_id=settings.sms_tencent_secret_id or "",
-            secret_key=settings.sms_tencent_secret_key.get_secret_value(),
-            region=settings.sms_region or "ap-guangzhou",
-            sdk_app_id=settings.sms_tencent_sdk_app_id or "",
-            sign_name=settings.sms_sign_name or "",
-            template_id=settings.sms_template_id or "",
-            template_params=params,
-            code_minutes=minutes,
-            endpoint=parse_endpoint(settings.sms_endpoint),
-            timeout=timeout,
-        )
-    from bot.sms.aliyun import AliyunSmsProvider
-
-    _required(
-        settings,
-        "sms_aliyun_access_key_id",
-        "sms_aliyun_access_key_secret",
-        "sms_sign_name",
-        "sms_template_id",
-    )
-    assert settings.sms_aliyun_access_key_secret is not None
-    return AliyunSmsProvider(
-        access_key_id=settings.sms_aliyun_access_key_id or "",
-        access_key_secret=settings.sms_aliyun_access_key_secret.get_secret_value(),
-        region=settings.sms_region or "cn-hangzhou",
-        sign_name=settings.sms_sign_name or "",
-        template_code=settings.sms_template_id or "",
+    cloud = _CLOUDS[kind]
+    values = _required(settings, *cloud.keys.values(), "sms_sign_name", "sms_template_id")
+    return cloud.provider(
+        **{keyword: values[name] for keyword, name in cloud.keys.items()},
+        region=settings.sms_region or cloud.region,
+        sign_name=values["sms_sign_name"],
+        **{cloud.template: values["sms_template_id"]},
         template_params=params,
-        code_minutes=minutes,
+        code_minutes=int(CODE_TTL.total_seconds() // 60),
         endpoint=parse_endpoint(settings.sms_endpoint),
-        timeout=timeout,
+        timeout=settings.sms_timeout_seconds,
     )
