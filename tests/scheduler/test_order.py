@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduler.sweeps import run_sweep
+from storage.models import Application
 from tests.conftest import CtxFactory
 from tests.factories import World, make_batch, make_plan, make_trainee, submitted
 from tests.harness import BotHarness
@@ -18,6 +19,8 @@ from tests.scheduler.conftest import outbox
 from tests.scheduler.test_sender import people, queue, sends
 from workflow import accounts, admission, results
 from workflow import reminders as R
+from workflow.actor import Actor
+from workflow.context import Ctx
 
 SH = ZoneInfo("Asia/Shanghai")
 NIGHT = datetime(2026, 7, 1, 23, 0, tzinfo=SH)
@@ -31,10 +34,16 @@ async def _order_sent(app: BotHarness, account_id: int) -> list[str]:
     return [r.dedupe_key for r in sorted(rows, key=lambda r: r.message_id or 0)]
 
 
-async def test_one_subjects_notices_keep_their_order_through_quiet_hours(app: BotHarness) -> None:
+async def _one_person_at_night(app: BotHarness) -> int:
+    """The account of one person with an open chat; the clock at 23:00, in the quiet hours."""
     app.services.settings.outbox_per_chat_interval_seconds = 0.1
-    ((a, _),) = await people(app, 1)
+    ((account_id, _),) = await people(app, 1)
     app.clock.set(NIGHT)
+    return account_id
+
+
+async def test_one_subjects_notices_keep_their_order_through_quiet_hours(app: BotHarness) -> None:
+    a = await _one_person_at_night(app)
     hour = timedelta(hours=1)
     subject = "application:1"
     # Queued in this order; by deadline alone they would go c, a, b.
@@ -65,9 +74,7 @@ async def test_one_subjects_notices_keep_their_order_through_quiet_hours(app: Bo
 async def test_an_urgent_notice_at_night_takes_the_older_ones_of_its_subject_first(
     app: BotHarness,
 ) -> None:
-    app.services.settings.outbox_per_chat_interval_seconds = 0.1
-    ((a, _),) = await people(app, 1)
-    app.clock.set(NIGHT)
+    a = await _one_person_at_night(app)
     await queue(
         app,
         [
@@ -82,14 +89,38 @@ async def test_an_urgent_notice_at_night_takes_the_older_ones_of_its_subject_fir
     assert await app.deliver() == 1
 
 
-async def _admitted(ctx, world: World, tg: int):  # type: ignore[no-untyped-def]
+async def _admitted(ctx: Ctx, world: World, *tgs: int) -> list[tuple[Actor, Application]]:
+    """Trainees (Telegram users `tgs`) admitted by base A in a batch of their own, not sent."""
     batch = await make_batch(ctx, name=BATCH, confirm_until=timedelta(days=20))
     await make_plan(ctx, batch, world.base_a, world.internal, 5)
-    trainee = await make_trainee(ctx, tg_user_id=tg)
-    app_ = await submitted(ctx, world, trainee, batch=batch)
-    await admission.pre_admit(ctx, world.staff_a, app_.id)
-    await admission.admit(ctx, world.staff_a, app_.id)
+    out = []
+    for tg in tgs:
+        trainee = await make_trainee(ctx, tg_user_id=tg)
+        app_ = await submitted(ctx, world, trainee, batch=batch)
+        await admission.pre_admit(ctx, world.staff_a, app_.id)
+        await admission.admit(ctx, world.staff_a, app_.id)
+        out.append((trainee, app_))
+    return out
+
+
+def _open_chat(app: BotHarness, tg: int) -> None:
+    app.emulator.state.open_chat(app.user(tg, language_code="zh-hans").api)
+
+
+async def _admitted_with_chat(
+    app: BotHarness, world: World, make_ctx: CtxFactory, tg: int
+) -> tuple[Actor, Application]:
+    """One admitted trainee whose chat with the bot is open."""
+    _open_chat(app, tg)
+    async with make_ctx() as ctx:
+        ((trainee, app_),) = await _admitted(ctx, world, tg)
     return trainee, app_
+
+
+async def _cancellation(app: BotHarness, trainee: Actor) -> str:
+    """The status of the trainee's notice that their result was cancelled."""
+    kinds = {r.kind: r.status for r in await outbox(app.db, account_id=trainee.account_id)}
+    return kinds["result_cancelled"]
 
 
 CANCELLED = "取消</b>之前发送的录取结果"
@@ -103,9 +134,7 @@ async def test_a_cancellation_held_by_quiet_hours_does_not_follow_the_newer_resu
     app: BotHarness, world: World, make_ctx: CtxFactory
 ) -> None:
     tg = 9101
-    app.emulator.state.open_chat(app.user(tg, language_code="zh-hans").api)
-    async with make_ctx() as ctx:
-        trainee, app_ = await _admitted(ctx, world, tg)
+    trainee, app_ = await _admitted_with_chat(app, world, make_ctx, tg)
     for minute, action in ((10, "send"), (20, "cancel"), (30, "send")):
         app.clock.set(datetime(2026, 7, 1, 22, minute, tzinfo=SH))
         async with make_ctx() as ctx:
@@ -121,17 +150,14 @@ async def test_a_cancellation_held_by_quiet_hours_does_not_follow_the_newer_resu
     texts = _texts(app, tg)
     assert len(texts) == 1 and "已向您发送录取结果" in texts[0], texts
     assert not any(CANCELLED in t for t in texts)
-    kinds = {r.kind: r.status for r in await outbox(app.db, account_id=trainee.account_id)}
-    assert kinds["result_cancelled"] == "superseded"
+    assert await _cancellation(app, trainee) == "superseded"
 
 
 async def test_the_stale_cancellation_is_not_sent_after_an_acceptance(
     app: BotHarness, world: World, make_ctx: CtxFactory
 ) -> None:
     tg = 9102
-    app.emulator.state.open_chat(app.user(tg, language_code="zh-hans").api)
-    async with make_ctx() as ctx:
-        trainee, app_ = await _admitted(ctx, world, tg)
+    trainee, app_ = await _admitted_with_chat(app, world, make_ctx, tg)
     app.clock.set(datetime(2026, 7, 1, 22, 10, tzinfo=SH))
     async with make_ctx() as ctx:
         await admission.send_results(ctx, world.staff_a, [app_.id])
@@ -147,26 +173,17 @@ async def test_the_stale_cancellation_is_not_sent_after_an_acceptance(
         await results.accept(ctx, trainee, app_.id)
     await app.deliver()
     assert not any(CANCELLED in t for t in _texts(app, tg)), _texts(app, tg)
-    kinds = {r.kind: r.status for r in await outbox(app.db, account_id=trainee.account_id)}
-    assert kinds["result_cancelled"] == "superseded"
+    assert await _cancellation(app, trainee) == "superseded"
 
 
 async def test_base_staff_get_one_lock_reminder_with_the_count(
     app: BotHarness, world: World, make_ctx: CtxFactory
 ) -> None:
     staff_tg = 9200
-    app.emulator.state.open_chat(app.user(staff_tg, language_code="zh-hans").api)
+    _open_chat(app, staff_tg)
     async with make_ctx() as ctx:
         await accounts.bind_chat(ctx, world.staff_a.account_id, staff_tg)
-        batch = await make_batch(ctx, name=BATCH, confirm_until=timedelta(days=20))
-        await make_plan(ctx, batch, world.base_a, world.internal, 5)
-        apps = []
-        for i in range(3):
-            trainee = await make_trainee(ctx, tg_user_id=9300 + i)
-            app_ = await submitted(ctx, world, trainee, batch=batch)
-            await admission.pre_admit(ctx, world.staff_a, app_.id)
-            await admission.admit(ctx, world.staff_a, app_.id)
-            apps.append(app_.id)
+        apps = [app_.id for _, app_ in await _admitted(ctx, world, 9300, 9301, 9302)]
     start = app.clock.now()
     for i, app_id in enumerate(apps):  # sent one by one, a second apart
         app.clock.set(start + timedelta(seconds=i))
