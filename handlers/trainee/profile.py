@@ -17,7 +17,6 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.keyboards import nav_row, page_of, pager_row
 from bot.miniapp.links import miniapp_row
-from bot.services import Services
 from handlers.trainee.cb import (
     BASIC_FIELDS,
     CONTACT_FIELDS,
@@ -26,8 +25,9 @@ from handlers.trainee.cb import (
     ApplyCb,
     ProfileCb,
 )
+from handlers.trainee.env import Env, trainee_router
 from handlers.trainee.states import ProfileInput
-from handlers.trainee.ui import button, markup, not_command, show, trainee_only
+from handlers.trainee.ui import button, markup, not_command, show
 from handlers.trainee.views import row
 from storage.models import EducationRecord, WorkRecord
 from workflow import profile, trainee_status
@@ -494,80 +494,47 @@ def _refused_field(err: DomainError, default: str, steps: tuple[str, ...]) -> st
 
 
 def build_router() -> Router:
-    router = Router(name="trainee-profile")
-    router.message.filter(trainee_only)
-    router.callback_query.filter(trainee_only)
+    router = trainee_router(name="trainee-profile")
 
     @router.message(Command("profile"))
-    async def profile_command(
-        message: Message,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-        services: Services,
-    ) -> None:
-        await state.clear()
-        text, kb = await menu_screen(ctx, actor, i18n, services.settings)
+    async def profile_command(message: Message, env: Env) -> None:
+        await env.state.clear()
+        text, kb = await menu_screen(env.ctx, env.actor, env.i18n, env.services.settings)
         await message.answer(text, reply_markup=kb)
 
     @router.callback_query(ProfileCb.filter(F.a.in_({"menu", "mod", "page", "rec"})))
-    async def navigate(
-        query: CallbackQuery,
-        callback_data: ProfileCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-        services: Services,
-    ) -> None:
-        cb = callback_data
+    async def navigate(query: CallbackQuery, callback_data: ProfileCb, env: Env) -> None:
+        cb, ctx, actor, i18n = callback_data, env.ctx, env.actor, env.i18n
         if cb.a != "menu" and cb.m not in MODULE_FIELDS:
             raise DomainError("stale")  # no button leads to a module without a name
         if cb.a == "menu":
-            text, kb = await menu_screen(ctx, actor, i18n, services.settings)
+            text, kb = await menu_screen(ctx, actor, i18n, env.services.settings)
         elif cb.a == "rec":
             text, kb = await record_screen(ctx, actor, i18n, cb.m, cb.r)
         else:
             text, kb = await module_screen(ctx, actor, i18n, cb.m, cb.p)
-        await state.clear()
+        await env.state.clear()
         await query.answer()
         await show(query, text, kb)
 
     @router.callback_query(ProfileCb.filter(F.a == "fix"))
-    async def fix(
-        query: CallbackQuery, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
-    ) -> None:
-        view = await profile.view(ctx, actor)
+    async def fix(query: CallbackQuery, env: Env) -> None:
+        view = await profile.view(env.ctx, env.actor)
         if view.completeness.complete:
-            await query.answer(i18n("trainee.profile.nothing_missing"), show_alert=True)
-            text, kb = await menu_screen(ctx, actor, i18n)
+            await query.answer(env.i18n("trainee.profile.nothing_missing"), show_alert=True)
+            text, kb = await menu_screen(env.ctx, env.actor, env.i18n)
             await show(query, text, kb)
             return
         target = fix_target(view.completeness.problems[0])
         await query.answer()
-        await act(query, target, ctx, actor, state, i18n)
+        await act(query, target, env)
 
     @router.callback_query(ProfileCb.filter(F.a.in_({"edit", "add"})))
-    async def edit_or_add(
-        query: CallbackQuery,
-        callback_data: ProfileCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-    ) -> None:
+    async def edit_or_add(query: CallbackQuery, callback_data: ProfileCb, env: Env) -> None:
         await query.answer()
-        await act(query, callback_data, ctx, actor, state, i18n)
+        await act(query, callback_data, env)
 
-    async def act(
-        query: CallbackQuery,
-        cb: ProfileCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-    ) -> None:
+    async def act(query: CallbackQuery, cb: ProfileCb, env: Env) -> None:
         fields = MODULE_FIELDS.get(cb.m)
         if fields is None or (cb.a == "edit" and cb.f not in fields):
             raise DomainError("stale")  # no button asks for that
@@ -575,26 +542,19 @@ def build_router() -> Router:
             raise DomainError("stale")
         if cb.a == "add":
             first = EDU_FIELDS[0] if cb.m == "education" else WORK_FIELDS[0]
-            await ask_field(query, state, i18n, cb.m, first, 0, new={})
+            await ask_field(query, env.state, env.i18n, cb.m, first, 0, new={})
         elif cb.a == "edit":
             if cb.r:
-                await _record(ctx, actor, cb.m, cb.r)  # still there, still theirs
-            await ask_field(query, state, i18n, cb.m, cb.f, cb.r, page=cb.p)
+                await _record(env.ctx, env.actor, cb.m, cb.r)  # still there, still theirs
+            await ask_field(query, env.state, env.i18n, cb.m, cb.f, cb.r, page=cb.p)
         else:
-            text, kb = await module_screen(ctx, actor, i18n, cb.m)
-            await state.clear()
+            text, kb = await module_screen(env.ctx, env.actor, env.i18n, cb.m)
+            await env.state.clear()
             await show(query, text, kb)
 
     @router.callback_query(ProfileCb.filter(F.a == "set"))
-    async def set_choice(
-        query: CallbackQuery,
-        callback_data: ProfileCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-    ) -> None:
-        cb = callback_data
+    async def set_choice(query: CallbackQuery, callback_data: ProfileCb, env: Env) -> None:
+        cb, ctx, actor, i18n, state = callback_data, env.ctx, env.actor, env.i18n, env.state
         if cb.m == "work" and cb.f == "has_unit":
             await profile.set_has_work_unit(ctx, actor, cb.v == "1")
             await ctx.session.commit()
@@ -613,7 +573,7 @@ def build_router() -> Router:
         )
         if adding:
             await query.answer()
-            await next_step(query, ctx, actor, state, i18n, cb.m, cb.f, value, data["new"])
+            await next_step(query, env, cb.m, cb.f, value, data["new"])
             return
         if cb.m in ("education", "work") and not cb.r:
             # A choice of a record being added, pressed after that dialog ended.
@@ -623,78 +583,57 @@ def build_router() -> Router:
         await state.clear()
         await ctx.session.commit()
         await query.answer(i18n("trainee.profile.saved"))
-        screen = (
-            record_screen(ctx, actor, i18n, cb.m, cb.r)
-            if cb.r
-            else module_screen(ctx, actor, i18n, cb.m)
-        )
-        text, kb = await screen
-        await show(query, text, kb)
+        await show(query, *await _saved_screen(env, cb.m, cb.r))
 
     @router.callback_query(ProfileCb.filter(F.a == "flag"))
-    async def flag(
-        query: CallbackQuery, callback_data: ProfileCb, ctx: Ctx, actor: Actor, i18n: Translator
-    ) -> None:
-        rec = await _record(ctx, actor, "education", callback_data.r)
+    async def flag(query: CallbackQuery, callback_data: ProfileCb, env: Env) -> None:
+        rec = await _record(env.ctx, env.actor, "education", callback_data.r)
         if callback_data.f not in profile.EDUCATION_FLAGS:
             raise DomainError("field.unknown", field=callback_data.f)
         on = not getattr(rec, callback_data.f)
-        await profile.set_education_flag(ctx, actor, callback_data.r, callback_data.f, on)
-        await ctx.session.commit()
-        await query.answer(i18n("trainee.profile.saved"))
-        text, kb = await record_screen(ctx, actor, i18n, "education", callback_data.r)
-        await show(query, text, kb)
+        await profile.set_education_flag(env.ctx, env.actor, callback_data.r, callback_data.f, on)
+        await env.ctx.session.commit()
+        await query.answer(env.i18n("trainee.profile.saved"))
+        await show(query, *await _saved_screen(env, "education", callback_data.r))
 
     @router.callback_query(ProfileCb.filter(F.a == "cur"))
-    async def toggle_current(
-        query: CallbackQuery, callback_data: ProfileCb, ctx: Ctx, actor: Actor, i18n: Translator
-    ) -> None:
-        rec = await _record(ctx, actor, "work", callback_data.r)
-        await save_field(ctx, actor, "work", "is_current", callback_data.r, not rec.is_current)
-        await ctx.session.commit()
-        await query.answer(i18n("trainee.profile.saved"))
-        text, kb = await record_screen(ctx, actor, i18n, "work", callback_data.r)
-        await show(query, text, kb)
+    async def toggle_current(query: CallbackQuery, callback_data: ProfileCb, env: Env) -> None:
+        rec = await _record(env.ctx, env.actor, "work", callback_data.r)
+        current = not rec.is_current
+        await save_field(env.ctx, env.actor, "work", "is_current", callback_data.r, current)
+        await env.ctx.session.commit()
+        await query.answer(env.i18n("trainee.profile.saved"))
+        await show(query, *await _saved_screen(env, "work", callback_data.r))
 
     @router.callback_query(ProfileCb.filter(F.a == "del"))
-    async def delete(
-        query: CallbackQuery, callback_data: ProfileCb, ctx: Ctx, actor: Actor, i18n: Translator
-    ) -> None:
-        rec = await _record(ctx, actor, callback_data.m, callback_data.r)
+    async def delete(query: CallbackQuery, callback_data: ProfileCb, env: Env) -> None:
+        module, rid, i18n = callback_data.m, callback_data.r, env.i18n
+        rec = await _record(env.ctx, env.actor, module, rid)
         name = rec.school if isinstance(rec, EducationRecord) else rec.unit_name
         await query.answer()
         await show(
             query,
             i18n("trainee.profile.delete_confirm", name=name),
             markup(
-                [
-                    button(
-                        i18n("trainee.profile.delete_yes"),
-                        _cb(a="del_yes", m=callback_data.m, r=callback_data.r),
-                    )
-                ],
-                nav_row(i18n, _cb(a="rec", m=callback_data.m, r=callback_data.r)),
+                [button(i18n("trainee.profile.delete_yes"), _cb(a="del_yes", m=module, r=rid))],
+                nav_row(i18n, _cb(a="rec", m=module, r=rid)),
             ),
         )
 
     @router.callback_query(ProfileCb.filter(F.a == "del_yes"))
-    async def delete_yes(
-        query: CallbackQuery, callback_data: ProfileCb, ctx: Ctx, actor: Actor, i18n: Translator
-    ) -> None:
+    async def delete_yes(query: CallbackQuery, callback_data: ProfileCb, env: Env) -> None:
         if callback_data.m == "education":
-            await profile.remove_education(ctx, actor, callback_data.r)
+            await profile.remove_education(env.ctx, env.actor, callback_data.r)
         else:
-            await profile.remove_work(ctx, actor, callback_data.r)
-        await ctx.session.commit()
-        await query.answer(i18n("trainee.profile.deleted"))
-        text, kb = await module_screen(ctx, actor, i18n, callback_data.m)
-        await show(query, text, kb)
+            await profile.remove_work(env.ctx, env.actor, callback_data.r)
+        await env.ctx.session.commit()
+        await query.answer(env.i18n("trainee.profile.deleted"))
+        await show(query, *await module_screen(env.ctx, env.actor, env.i18n, callback_data.m))
 
     @router.message(ProfileInput.value, not_command)
-    async def typed(
-        message: Message, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
-    ) -> None:
-        data = await state.get_data()
+    async def typed(message: Message, env: Env) -> None:
+        i18n = env.i18n
+        data = await env.state.get_data()
         module, field, rid, new = data["m"], data["f"], int(data.get("r") or 0), data.get("new")
         if field in CHOICE_FIELDS:
             await message.answer(i18n("trainee.profile.use_buttons"))
@@ -702,35 +641,28 @@ def build_router() -> Router:
         try:
             value = _parse(field, message.text or "")
             if new is not None:
-                await next_step(message, ctx, actor, state, i18n, module, field, value, new)
+                await next_step(message, env, module, field, value, new)
                 return
-            await save_field(ctx, actor, module, field, rid, value)
+            await save_field(env.ctx, env.actor, module, field, rid, value)
         except DomainError as err:
             text, kb = field_prompt(i18n, module, field, rid, adding=new is not None)
             await message.answer(i18n.error(err.code, err.params) + "\n\n" + text, reply_markup=kb)
             return
-        await state.clear()
-        await ctx.session.commit()
-        screen = (
-            record_screen(ctx, actor, i18n, module, rid)
-            if rid
-            else module_screen(ctx, actor, i18n, module)
-        )
-        text, kb = await screen
+        await env.state.clear()
+        await env.ctx.session.commit()
+        text, kb = await _saved_screen(env, module, rid)
         await message.answer(i18n("trainee.profile.saved") + "\n\n" + text, reply_markup=kb)
 
     async def next_step(
         event: Message | CallbackQuery,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
+        env: Env,
         module: str,
         field: str,
         value: Any,
         new: dict[str, Any],
     ) -> None:
         """A field of a record being added: keep it, ask the next one, or add the record."""
+        i18n, state = env.i18n, env.state
         steps = EDU_FIELDS if module == "education" else WORK_FIELDS
         new = {**new, field: value}
         following = [f for f in steps if f not in new]
@@ -738,7 +670,7 @@ def build_router() -> Router:
             await ask_field(event, state, i18n, module, following[0], 0, new=new)
             return
         try:
-            rid = await add_record(ctx, actor, module, new)
+            rid = await add_record(env.ctx, env.actor, module, new)
         except DomainError as err:
             again = _refused_field(err, field, steps)
             new.pop(again, None)
@@ -751,8 +683,8 @@ def build_router() -> Router:
                 await event.answer(refusal, reply_markup=kb)
             return
         await state.clear()
-        await ctx.session.commit()
-        text, kb = await record_screen(ctx, actor, i18n, module, rid)
+        await env.ctx.session.commit()
+        text, kb = await record_screen(env.ctx, env.actor, i18n, module, rid)
         added = i18n("trainee.profile.added")
         if isinstance(event, CallbackQuery):
             await show(event, added + "\n\n" + text, kb)
@@ -760,6 +692,13 @@ def build_router() -> Router:
             await event.answer(added + "\n\n" + text, reply_markup=kb)
 
     return router
+
+
+async def _saved_screen(env: Env, module: str, rid: int) -> tuple[str, InlineKeyboardMarkup]:
+    """After a change: the record's screen, or the module's when no record is meant."""
+    if rid:
+        return await record_screen(env.ctx, env.actor, env.i18n, module, rid)
+    return await module_screen(env.ctx, env.actor, env.i18n, module)
 
 
 def _choice_value(cb: ProfileCb) -> Any:
