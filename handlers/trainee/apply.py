@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -16,11 +16,11 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.keyboards import nav_row, page_of, pager_row
 from bot.miniapp.links import miniapp_row
-from bot.services import Services
 from handlers.trainee import status as status_card
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb
+from handlers.trainee.env import Env, trainee_router
 from handlers.trainee.states import ApplyInput
-from handlers.trainee.ui import button, markup, not_command, show, specialty_name, trainee_only
+from handlers.trainee.ui import button, markup, not_command, show, specialty_name
 from handlers.trainee.views import (
     batch_lines,
     choice_lines,
@@ -412,55 +412,32 @@ async def _not_a_draft(
 
 
 def build_router() -> Router:
-    router = Router(name="trainee-apply")
-    router.message.filter(trainee_only)
-    router.callback_query.filter(trainee_only)
+    router = trainee_router(name="trainee-apply")
 
     @router.message(Command("apply"))
-    async def apply_command(
-        message: Message,
-        ctx: Ctx,
-        actor: Actor,
-        account: Account,
-        state: FSMContext,
-        i18n: Translator,
-        services: Services,
-    ) -> None:
-        await state.clear()
-        draft = await trainee_status.open_draft(ctx, actor)
+    async def apply_command(message: Message, account: Account, env: Env) -> None:
+        await env.state.clear()
+        draft = await trainee_status.open_draft(env.ctx, env.actor)
         if draft is not None:
-            text, kb = await screen(ctx, actor, i18n, state, draft[0], settings=services.settings)
+            text, kb = await _screen(env, draft[0])
         else:
-            text, kb = await batches_screen(ctx, actor, account, i18n)
+            text, kb = await batches_screen(env.ctx, env.actor, account, env.i18n)
         await message.answer(text, reply_markup=kb)
 
     @router.callback_query(ApplyCb.filter(F.a == "batches"))
     async def batches(
-        query: CallbackQuery,
-        callback_data: ApplyCb,
-        ctx: Ctx,
-        actor: Actor,
-        account: Account,
-        state: FSMContext,
-        i18n: Translator,
+        query: CallbackQuery, callback_data: ApplyCb, account: Account, env: Env
     ) -> None:
-        await state.clear()
-        text, kb = await batches_screen(ctx, actor, account, i18n, callback_data.p)
+        await env.state.clear()
+        text, kb = await batches_screen(env.ctx, env.actor, account, env.i18n, callback_data.p)
         await query.answer()
         await show(query, text, kb)
 
     @router.callback_query(ApplyCb.filter(F.a == "batch"))
-    async def choose_batch(
-        query: CallbackQuery,
-        callback_data: ApplyCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-        services: Services,
-    ) -> None:
+    async def choose_batch(query: CallbackQuery, callback_data: ApplyCb, env: Env) -> None:
+        i18n = env.i18n
         try:
-            app = await application.start(ctx, actor, _int(callback_data.v))
+            app = await application.start(env.ctx, env.actor, _int(callback_data.v))
         except DomainError as err:
             if err.code != "app.profile_incomplete":
                 raise
@@ -471,57 +448,32 @@ def build_router() -> Router:
             )
             await show(query, i18n.error(err.code, err.params), kb)
             return
-        await ctx.session.commit()
-        text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
+        await env.ctx.session.commit()
+        text, kb = await _screen(env, app)
         await query.answer()
         await show(query, text, kb)
 
     @router.callback_query(ApplyCb.filter(F.a.in_({"resume", "page"})))
-    async def resume(
-        query: CallbackQuery,
-        callback_data: ApplyCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-        services: Services,
-    ) -> None:
-        app = await trainee_status.own_application(ctx, actor, callback_data.app)
+    async def resume(query: CallbackQuery, callback_data: ApplyCb, env: Env) -> None:
+        app = await trainee_status.own_application(env.ctx, env.actor, callback_data.app)
         page = callback_data.p if callback_data.a == "page" and callback_data.v == app.step else 0
-        if await state.get_state() is not None:
-            await state.clear()  # leaves a typed question; a shown list keeps its filter
-        text, kb = await screen(ctx, actor, i18n, state, app, page, settings=services.settings)
+        if await env.state.get_state() is not None:
+            await env.state.clear()  # leaves a typed question; a shown list keeps its filter
+        text, kb = await _screen(env, app, page)
         await query.answer()
         await show(query, text, kb)
 
     @router.callback_query(ApplyCb.filter(F.a == "goto"))
-    async def goto(
-        query: CallbackQuery,
-        callback_data: ApplyCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-        services: Services,
-    ) -> None:
-        app = await application.go_to_step(ctx, actor, callback_data.app, callback_data.v)
-        await ctx.session.commit()
-        text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
+    async def goto(query: CallbackQuery, callback_data: ApplyCb, env: Env) -> None:
+        app = await application.go_to_step(env.ctx, env.actor, callback_data.app, callback_data.v)
+        await env.ctx.session.commit()
+        text, kb = await _screen(env, app)
         await query.answer()
         await show(query, text, kb)
 
     @router.callback_query(ApplyCb.filter(F.a.in_(set(ACTION_STEP))))
-    async def answer(
-        query: CallbackQuery,
-        callback_data: ApplyCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-        bot: Bot,
-        services: Services,
-    ) -> None:
-        cb = callback_data
+    async def answer(query: CallbackQuery, callback_data: ApplyCb, env: Env) -> None:
+        cb, ctx, actor, i18n, state = callback_data, env.ctx, env.actor, env.i18n, env.state
         app = await trainee_status.own_application(ctx, actor, cb.app)
         draft = ApplicationStatus(app.status) is ApplicationStatus.DRAFT
         if draft and app.step != ACTION_STEP[cb.a]:
@@ -529,7 +481,7 @@ def build_router() -> Router:
             await query.answer(
                 i18n("trainee.apply.stale_step", step=i18n.label("step", app.step)), show_alert=True
             )
-            text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
+            text, kb = await _screen(env, app)
             await show(query, text, kb)
             return
         if cb.a == "submit":
@@ -557,7 +509,7 @@ def build_router() -> Router:
         await ctx.session.commit()
         await query.answer()
         if cb.a == "confirm":
-            await status_card.refresh(bot, ctx, actor, i18n)
+            await status_card.refresh(env.bot, ctx, actor, i18n)
             text = (
                 i18n("trainee.apply.submitted")
                 + "\n\n"
@@ -566,22 +518,16 @@ def build_router() -> Router:
             kb = markup([button(i18n("trainee.status.print"), StatusCb(a="pdf", app=app.id or 0))])
             await show(query, text, kb)
             return
-        text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
+        text, kb = await _screen(env, app)
         await show(query, text, kb)
 
     @router.message(ApplyInput.qualification_no, not_command)
-    async def qualification_no(
-        message: Message,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-        services: Services,
-    ) -> None:
-        data = await state.get_data()
+    async def qualification_no(message: Message, env: Env) -> None:
+        i18n = env.i18n
+        data = await env.state.get_data()
         try:
             app = await application.save_supplement(
-                ctx, actor, int(data["app"]), {"qualification_no": message.text or ""}
+                env.ctx, env.actor, int(data["app"]), {"qualification_no": message.text or ""}
             )
         except DomainError as err:
             await message.answer(
@@ -589,12 +535,19 @@ def build_router() -> Router:
                 reply_markup=markup(nav_row(i18n, _cb("resume", int(data["app"])))),
             )
             return
-        await state.clear()
-        await ctx.session.commit()
-        text, kb = await screen(ctx, actor, i18n, state, app, settings=services.settings)
+        await env.state.clear()
+        await env.ctx.session.commit()
+        text, kb = await _screen(env, app)
         await message.answer(text, reply_markup=kb)
 
     return router
+
+
+async def _screen(env: Env, app: Application, page: int = 0) -> tuple[str, InlineKeyboardMarkup]:
+    """The wizard where the application stands, with the Mini App's choice where it has one."""
+    return await screen(
+        env.ctx, env.actor, env.i18n, env.state, app, page, settings=env.services.settings
+    )
 
 
 async def _apply_answer(ctx: Ctx, actor: Actor, app: Application, cb: ApplyCb) -> Application:
