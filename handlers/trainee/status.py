@@ -22,11 +22,11 @@ from bot.application_form import render_pdf
 from bot.durations import time_left
 from bot.i18n import Translator
 from bot.notice_buttons import OfferAction, calendar_button, result_answer_row
-from bot.services import Services
 from bot.unit import then
 from handlers.trainee.cb import ApplyCb, ProfileCb, StatusCb
+from handlers.trainee.env import Env, trainee_router
 from handlers.trainee.form import application_form
-from handlers.trainee.ui import button, markup, specialty_name, trainee_only
+from handlers.trainee.ui import button, markup, specialty_name
 from handlers.trainee.views import batch_lines, choice_lines, names, result_line, row, status_label
 from storage.models import Application, Base, Specialty, StatusCard
 from workflow import profile, results, trainee_status
@@ -203,59 +203,41 @@ async def refresh(bot: Bot, ctx: Ctx, actor: Actor, i18n: Translator) -> None:
 
 
 def build_router() -> Router:
-    router = Router(name="trainee-status")
-    router.message.filter(trainee_only)
-    router.callback_query.filter(trainee_only)
+    router = trainee_router(name="trainee-status")
 
-    async def send_card(
-        chat_id: int, bot: Bot, ctx: Ctx, actor: Actor, i18n: Translator, services: Services
-    ) -> None:
-        text, kb = await card(ctx, actor, i18n)
+    async def send_card(chat_id: int, env: Env) -> None:
+        actor, services = env.actor, env.services
+        text, kb = await card(env.ctx, actor, env.i18n)
 
         async def remember_sent(sent: Message) -> None:
             async with services.db.transaction() as session:
                 await remember(services.ctx(session), actor.account_id, chat_id, sent.message_id)
 
-        await then(bot.send_message(chat_id, text, reply_markup=kb), remember_sent)
+        await then(env.bot.send_message(chat_id, text, reply_markup=kb), remember_sent)
 
     @router.message(Command("status"))
-    async def status_command(
-        message: Message, bot: Bot, ctx: Ctx, actor: Actor, i18n: Translator, services: Services
-    ) -> None:
-        await send_card(message.chat.id, bot, ctx, actor, i18n, services)
+    async def status_command(message: Message, env: Env) -> None:
+        await send_card(message.chat.id, env)
 
     @router.callback_query(StatusCb.filter(F.a == "show"))
-    async def show_card(
-        query: CallbackQuery,
-        bot: Bot,
-        ctx: Ctx,
-        actor: Actor,
-        i18n: Translator,
-        services: Services,
-    ) -> None:
+    async def show_card(query: CallbackQuery, env: Env) -> None:
         await query.answer()
-        if await is_card(ctx, actor, query.message):
-            await refresh(bot, ctx, actor, i18n)  # 🔄 on the card: the card itself
+        if await is_card(env.ctx, env.actor, query.message):
+            await refresh(env.bot, env.ctx, env.actor, env.i18n)  # 🔄 on the card: the card itself
         else:
-            await send_card(query.from_user.id, bot, ctx, actor, i18n, services)
+            await send_card(query.from_user.id, env)
 
     @router.callback_query(StatusCb.filter(F.a == "pdf"))
-    async def print_form(
-        query: CallbackQuery,
-        callback_data: StatusCb,
-        bot: Bot,
-        ctx: Ctx,
-        actor: Actor,
-        i18n: Translator,
-    ) -> None:
-        app = await trainee_status.own_application(ctx, actor, callback_data.app)
+    async def print_form(query: CallbackQuery, callback_data: StatusCb, env: Env) -> None:
+        i18n = env.i18n
+        app = await trainee_status.own_application(env.ctx, env.actor, callback_data.app)
         if ApplicationStatus(app.status) is ApplicationStatus.DRAFT:
             raise DomainError("app.step_missing", step="review")
-        form = await application_form(ctx, actor, i18n, app)
+        form = await application_form(env.ctx, env.actor, i18n, app)
         data = render_pdf(form)
         await query.answer(i18n("trainee.status.printing"))
         name = f"application-{app.id}.pdf"
-        await bot.send_document(
+        await env.bot.send_document(
             query.from_user.id,
             BufferedInputFile(data, filename=name),
             caption=i18n("trainee.status.form_caption", batch=form.subtitle),

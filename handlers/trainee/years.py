@@ -8,16 +8,16 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import Translator
 from bot.keyboards import nav_row
 from handlers.trainee.cb import YearsCb
+from handlers.trainee.env import Env, trainee_router
 from handlers.trainee.states import YearsInput
-from handlers.trainee.ui import button, markup, not_command, show, specialty_name, trainee_only
+from handlers.trainee.ui import button, markup, not_command, show, specialty_name
 from handlers.trainee.views import row
 from storage.models import Application, Base, Batch, Reduction, Specialty, Training
 from workflow import profile, trainee_status
@@ -145,30 +145,25 @@ async def _own_training(ctx: Ctx, actor: Actor) -> Training:
 
 
 def build_router() -> Router:
-    router = Router(name="trainee-years")
-    router.message.filter(trainee_only)
-    router.callback_query.filter(trainee_only)
+    router = trainee_router(name="trainee-years")
 
     @router.message(Command("years"))
-    async def years_command(
-        message: Message, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
-    ) -> None:
-        await state.clear()
-        text, kb = await years_screen(ctx, actor, i18n)
+    async def years_command(message: Message, env: Env) -> None:
+        await env.state.clear()
+        text, kb = await years_screen(env.ctx, env.actor, env.i18n)
         await message.answer(text, reply_markup=kb)
 
     @router.callback_query(YearsCb.filter(F.a == "show"))
-    async def show_years(
-        query: CallbackQuery, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
-    ) -> None:
-        await state.clear()
-        text, kb = await years_screen(ctx, actor, i18n)
+    async def show_years(query: CallbackQuery, env: Env) -> None:
+        await env.state.clear()
+        text, kb = await years_screen(env.ctx, env.actor, env.i18n)
         await query.answer()
         await show(query, text, kb)
 
     @router.callback_query(YearsCb.filter(F.a == "set"))
-    async def choose_years(query: CallbackQuery, ctx: Ctx, actor: Actor, i18n: Translator) -> None:
-        await _own_training(ctx, actor)
+    async def choose_years(query: CallbackQuery, env: Env) -> None:
+        i18n = env.i18n
+        await _own_training(env.ctx, env.actor)
         await query.answer()
         choices = [
             button(i18n("trainee.years.n_years", n=n), YearsCb(a="years", v=str(n)))
@@ -181,28 +176,23 @@ def build_router() -> Router:
         )
 
     @router.callback_query(YearsCb.filter(F.a == "years"))
-    async def years_chosen(
-        query: CallbackQuery,
-        callback_data: YearsCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-    ) -> None:
-        await _own_training(ctx, actor)
+    async def years_chosen(query: CallbackQuery, callback_data: YearsCb, env: Env) -> None:
+        i18n = env.i18n
+        await _own_training(env.ctx, env.actor)
         years = int(callback_data.v) if callback_data.v.isdigit() else 0
         if years not in training_wf.DURATIONS:
             raise DomainError("years.duration")
-        await state.set_state(YearsInput.start)
-        await state.set_data({"years": years})
+        await env.state.set_state(YearsInput.start)
+        await env.state.set_data({"years": years})
         await query.answer()
         await show(
             query, i18n("trainee.years.ask_start", n=years), markup(nav_row(i18n, YearsCb(a="set")))
         )
 
     @router.message(YearsInput.start, not_command)
-    async def start_typed(message: Message, state: FSMContext, i18n: Translator) -> None:
-        data = await state.get_data()
+    async def start_typed(message: Message, env: Env) -> None:
+        i18n = env.i18n
+        data = await env.state.get_data()
         try:
             start = profile.parse_date(message.text or "", "start_date")
         except DomainError as err:
@@ -212,8 +202,8 @@ def build_router() -> Router:
                 + i18n("trainee.years.ask_start", n=data["years"])
             )
             return
-        await state.update_data(start=start.isoformat())
-        await state.set_state(YearsInput.end)
+        await env.state.update_data(start=start.isoformat())
+        await env.state.set_state(YearsInput.end)
         await _ask_end(message, i18n, data["years"], start)
 
     async def _ask_end(message: Message, i18n: Translator, years: int, start: date) -> None:
@@ -228,14 +218,8 @@ def build_router() -> Router:
             reply_markup=kb,
         )
 
-    async def save_years(
-        event: Message | CallbackQuery,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-        end_text: str | None,
-    ) -> None:
+    async def save_years(event: Message | CallbackQuery, env: Env, end_text: str | None) -> None:
+        ctx, actor, i18n, state = env.ctx, env.actor, env.i18n, env.state
         data = await state.get_data()
         training = await _own_training(ctx, actor)
         years = int(data["years"])
@@ -267,49 +251,38 @@ def build_router() -> Router:
         await reply(i18n("trainee.years.saved") + "\n\n" + text, reply_markup=kb)
 
     @router.message(YearsInput.end, not_command)
-    async def end_typed(
-        message: Message, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
-    ) -> None:
-        await save_years(message, ctx, actor, state, i18n, message.text or "")
+    async def end_typed(message: Message, env: Env) -> None:
+        await save_years(message, env, message.text or "")
 
     @router.callback_query(YearsCb.filter(F.a == "end"), YearsInput.end)
-    async def end_derived(
-        query: CallbackQuery, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
-    ) -> None:
+    async def end_derived(query: CallbackQuery, env: Env) -> None:
         await query.answer()
-        await save_years(query, ctx, actor, state, i18n, None)
+        await save_years(query, env, None)
 
     # --- reduction ---------------------------------------------------------------------------
 
     @router.callback_query(YearsCb.filter(F.a == "red"))
-    async def reduction(
-        query: CallbackQuery, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator
-    ) -> None:
+    async def reduction(query: CallbackQuery, env: Env) -> None:
+        ctx, actor = env.ctx, env.actor
         training = await _own_training(ctx, actor)
         latest = await trainee_status.latest_reduction(ctx, training.id)  # type: ignore[arg-type]
         if latest is None:
             latest = await training_wf.start_reduction(ctx, actor, training.id)  # type: ignore[arg-type]
             await ctx.session.commit()
-        await state.clear()
-        text, kb = await reduction_screen(ctx, i18n, latest)
+        await env.state.clear()
+        text, kb = await reduction_screen(ctx, env.i18n, latest)
         await query.answer()
         await show(query, text, kb)
 
     @router.callback_query(YearsCb.filter(F.a == "up"))
-    async def ask_upload(
-        query: CallbackQuery,
-        callback_data: YearsCb,
-        ctx: Ctx,
-        actor: Actor,
-        state: FSMContext,
-        i18n: Translator,
-    ) -> None:
-        row_ = await trainee_status.own_reduction(ctx, actor, callback_data.r)
+    async def ask_upload(query: CallbackQuery, callback_data: YearsCb, env: Env) -> None:
+        ctx, i18n = env.ctx, env.i18n
+        row_ = await trainee_status.own_reduction(ctx, env.actor, callback_data.r)
         if ReductionStatus(row_.status) not in (ReductionStatus.DRAFT, ReductionStatus.SENT_BACK):
             raise DomainError("reduction.wrong_step", status=row_.status)
         kind = DocumentKind(callback_data.v)
-        await state.set_state(YearsInput.upload)
-        await state.set_data({"r": row_.id, "kind": kind.value})
+        await env.state.set_state(YearsInput.upload)
+        await env.state.set_data({"r": row_.id, "kind": kind.value})
         await query.answer()
         await show(
             query,
@@ -322,16 +295,15 @@ def build_router() -> Router:
         )
 
     @router.message(YearsInput.upload, F.document)
-    async def upload(
-        message: Message, ctx: Ctx, actor: Actor, state: FSMContext, i18n: Translator, bot: Bot
-    ) -> None:
+    async def upload(message: Message, env: Env) -> None:
+        ctx, actor, i18n, state = env.ctx, env.actor, env.i18n, env.state
         data = await state.get_data()
         document = message.document
         assert document is not None
         try:
             check_declared(document.file_size, ctx.max_upload_bytes)
             buffer = io.BytesIO()
-            await bot.download(document, destination=buffer)
+            await env.bot.download(document, destination=buffer)
             await training_wf.attach(
                 ctx,
                 actor,
@@ -359,17 +331,15 @@ def build_router() -> Router:
         await message.answer(i18n("trainee.years.uploaded") + "\n\n" + text, reply_markup=kb)
 
     @router.message(YearsInput.upload, F.func(lambda m: not (m.text or "").startswith("/")))
-    async def not_a_document(message: Message, i18n: Translator) -> None:
-        await message.answer(i18n("trainee.years.send_as_file"))
+    async def not_a_document(message: Message, env: Env) -> None:
+        await message.answer(env.i18n("trainee.years.send_as_file"))
 
     @router.callback_query(YearsCb.filter(F.a == "submit"))
-    async def submit(
-        query: CallbackQuery, callback_data: YearsCb, ctx: Ctx, actor: Actor, i18n: Translator
-    ) -> None:
-        row_ = await training_wf.submit_reduction(ctx, actor, callback_data.r)
-        await ctx.session.commit()
-        await query.answer(i18n("trainee.years.submitted"))
-        text, kb = await reduction_screen(ctx, i18n, row_)
+    async def submit(query: CallbackQuery, callback_data: YearsCb, env: Env) -> None:
+        row_ = await training_wf.submit_reduction(env.ctx, env.actor, callback_data.r)
+        await env.ctx.session.commit()
+        await query.answer(env.i18n("trainee.years.submitted"))
+        text, kb = await reduction_screen(env.ctx, env.i18n, row_)
         await show(query, text, kb)
 
     return router
