@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -18,11 +18,11 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
-    TelegramObject,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_data import Id, Word, one_of
+from bot.handler_env import router_with_env
 from bot.i18n import Translator
 from bot.staff import need
 from workflow.actor import Actor
@@ -90,31 +90,15 @@ async def make_env(
     return Env(ctx, staff, i18n, state, bot)
 
 
-class EnvMiddleware(BaseMiddleware):
-    """Builds `env` for a staff handler that asks for it: the actor must be staff (any role;
-    a handler narrows with `env.require`), and a question left unanswered is forgotten."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        wanted = data.get("handler")
-        if wanted is not None and "env" in wanted.params:
-            data["env"] = await make_env(
-                data["ctx"], data.get("actor"), data["i18n"], data["state"], data["bot"]
-            )
-        return await handler(event, data)
+async def _build(data: dict[str, Any]) -> Env:
+    """The actor must be staff (any role; a handler narrows with `env.require`), and a
+    question left unanswered is forgotten."""
+    return await make_env(data["ctx"], data.get("actor"), data["i18n"], data["state"], data["bot"])
 
 
 def staff_router(name: str) -> Router:
     """A staff feature's router, whose handlers can take `env: Env`."""
-    router = Router(name=name)
-    middleware = EnvMiddleware()
-    router.message.middleware(middleware)
-    router.callback_query.middleware(middleware)
-    return router
+    return router_with_env(name, _build)
 
 
 InputHandler = Callable[[Env, Message, dict[str, Any]], Awaitable[None]]

@@ -4,14 +4,13 @@ screens' `env`, `handlers/staff/common.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot, Router
+from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import TelegramObject
 
+from bot.handler_env import router_with_env
 from bot.i18n import Translator
 from bot.services import Services
 from handlers.trainee.ui import trainee_only
@@ -31,29 +30,12 @@ class Env:
     services: Services
 
 
-class TraineeEnv(BaseMiddleware):
-    """Gives `env` to a handler whose parameters ask for it; the router's filter has made sure
-    the user is a trainee."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        wanted = data.get("handler")
-        if wanted is not None and "env" in wanted.params:
-            keys = ("ctx", "actor", "i18n", "state", "bot", "services")
-            data["env"] = Env(*(data[k] for k in keys))
-        return await handler(event, data)
+async def _build(data: dict[str, Any]) -> Env:
+    keys = ("ctx", "actor", "i18n", "state", "bot", "services")
+    return Env(*(data[k] for k in keys))
 
 
 def trainee_router(name: str) -> Router:
     """A trainee feature's router: its messages and buttons are for trainees only, and its
     handlers can take `env: Env`."""
-    router = Router(name=name)
-    middleware = TraineeEnv()
-    for observer in (router.message, router.callback_query):
-        observer.filter(trainee_only)
-        observer.middleware(middleware)
-    return router
+    return router_with_env(name, _build, trainee_only)
