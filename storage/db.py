@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiosqlite
+from aiosqlite.context import contextmanager as aiosqlite_result
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -49,6 +52,84 @@ def sync_url(url: str) -> str:
     """The same database for tools that want a blocking driver (none in the app itself)."""
     parsed = make_url(async_url(url))
     return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=False)
+
+
+class _OneHopCursor:
+    """An aiosqlite cursor that costs one trip to the connection's thread per statement.
+
+    aiosqlite's own makes a trip to create the cursor, one to execute, one to fetch and one to
+    close, each a queue put, a thread wake-up and a wake-up of the event loop; SQLAlchemy's
+    adapter fetches every row right after executing anyway (no server-side cursors here). This
+    one creates, executes, fetches and closes the sqlite3 cursor in a single trip and keeps the
+    rows, the description, the row count and the last row id for SQLAlchemy to read."""
+
+    arraysize = 1
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._rows: list[Any] = []
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+
+    def _run(self, method: str, sql: str, parameters: Any) -> None:
+        cursor = self._conn._conn.cursor()
+        try:
+            getattr(cursor, method)(sql, parameters)
+            self.description = cursor.description
+            self._rows = cursor.fetchall() if cursor.description else []
+            self.rowcount, self.lastrowid = cursor.rowcount, cursor.lastrowid
+        finally:
+            cursor.close()
+
+    async def execute(self, sql: str, parameters: Any = ()) -> _OneHopCursor:
+        await self._conn._execute(self._run, "execute", sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Any) -> _OneHopCursor:
+        await self._conn._execute(self._run, "executemany", sql, parameters)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        size = size or self.arraysize
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    async def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def close(self) -> None:
+        self._rows = []
+
+    async def __aenter__(self) -> _OneHopCursor:
+        return self
+
+    async def __aexit__(self, *_: Any) -> None:
+        await self.close()
+
+
+class _OneHopConnection(aiosqlite.Connection):
+    @aiosqlite_result
+    async def cursor(self) -> Any:  # type: ignore[override]
+        return _OneHopCursor(self)
+
+
+def _sqlite_creator(url: str) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    """What SQLAlchemy's aiosqlite dialect would connect with, on `_OneHopConnection`."""
+    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+
+    args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+
+    async def connect() -> aiosqlite.Connection:
+        conn = _OneHopConnection(lambda: sqlite3.connect(*args, **kwargs), iter_chunk_size=64)
+        conn._thread.daemon = True
+        return await conn
+
+    return connect
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -89,9 +170,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     url = async_url(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        prepare_sqlite_file(make_url(url).database)
+        database = make_url(url).database
+        prepare_sqlite_file(database)
         engine = create_async_engine(
             url,
+            async_creator=_sqlite_creator(url),
             echo=echo,
             hide_parameters=True,
             pool_size=1,
