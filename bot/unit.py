@@ -55,7 +55,7 @@ from aiogram.exceptions import (
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import BufferedInputFile, CallbackQuery, Chat, FSInputFile, InputFile, Message
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 from sqlalchemy.orm import ORMExecuteState
 
@@ -323,16 +323,14 @@ class UpdateUnit:
     _unchanged_answer: tg_methods.AnswerCallbackQuery | None = None
 
     def __post_init__(self) -> None:
+        # The session's class passes its flushes and executions on (storage/db.py).
         self.session.info["unit"] = self
-        sync = self.session.sync_session
-        event.listen(sync, "before_flush", self._on_flush)
-        event.listen(sync, "do_orm_execute", self._on_execute)
 
-    def _on_flush(self, session: Any, *_: Any) -> None:
+    def on_flush(self, session: Any) -> None:
         if session.new or session.dirty or session.deleted:
             self._dirty = True
 
-    def _on_execute(self, state: ORMExecuteState) -> None:
+    def on_execute(self, state: ORMExecuteState) -> None:
         if not state.is_select:
             self._dirty = True
 
@@ -517,13 +515,17 @@ async def send_owed(
             "update %s: %d replies postponed by %.0fs", update_id, len(calls) - index, later.after
         )
         return
-    async with services.db.transaction() as session:
-        await session.execute(
-            update(UpdateLog)
-            .where(UpdateLog.update_id == update_id)
-            .values(replies_enc=None, reply_after=None)
-        )
+    await services.reply_clears.add(update_id)  # with other updates' clears, one statement
     marks.forget(key)
+
+
+async def clear_replies(session: AsyncSession, update_ids: list[int]) -> None:
+    """The updates' rows owe nothing any more."""
+    await session.execute(
+        update(UpdateLog)
+        .where(UpdateLog.update_id.in_(update_ids))
+        .values(replies_enc=None, reply_after=None)
+    )
 
 
 async def _progress(services: Services, update_id: int, sent: int) -> None:

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 from aiosqlite.context import contextmanager as aiosqlite_result
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,32 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+class UnitSyncSession(Session):
+    """The sync side of `UnitSession`. Its events go to whoever registered in `info` (the
+    update's unit, the dialog-state rows): listeners set once on the class, since a listener
+    set on one session instance costs about as much to set up as a short transaction."""
+
+
+@event.listens_for(UnitSyncSession, "before_flush")
+def _before_flush(session: Session, *_: Any) -> None:
+    unit = session.info.get("unit")
+    if unit is not None:
+        unit.on_flush(session)
+
+
+@event.listens_for(UnitSyncSession, "do_orm_execute")
+def _do_orm_execute(state: ORMExecuteState) -> None:
+    unit = state.session.info.get("unit")
+    if unit is not None:
+        unit.on_execute(state)
+
+
+@event.listens_for(UnitSyncSession, "after_soft_rollback")
+def _after_soft_rollback(session: Session, *_: Any) -> None:
+    for forget in session.info.get("on_soft_rollback", ()):
+        forget()
+
+
 class UnitSession(AsyncSession):
     """The app's session class. Inside a unit of work (an update being handled: the unit sits in
     `session.info["unit"]`), `commit()` marks a boundary and `rollback()` returns to the last
@@ -226,7 +253,12 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = async_url(url)
         self.engine = create_engine(url, echo=echo)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=UnitSession)
+        self.sessions = async_sessionmaker(
+            self.engine,
+            expire_on_commit=False,
+            class_=UnitSession,
+            sync_session_class=UnitSyncSession,
+        )
 
     @property
     def backend(self) -> str:
@@ -256,3 +288,47 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class GroupCommit(Generic[T]):
+    """Small writes of many tasks, many in one transaction (a group commit): `add` returns once
+    its item is written. Nothing waits on purpose: the items that come while one transaction is
+    being written go together in the next, so under load one transaction carries many and alone
+    an item is written at once."""
+
+    def __init__(
+        self, db: Database, write: Callable[[AsyncSession, list[T]], Awaitable[None]]
+    ) -> None:
+        self.db = db
+        self.write = write
+        self.transactions = 0
+        self._pending: list[tuple[T, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def add(self, item: T) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._task is None:
+            self._task = asyncio.create_task(self._write_all(), name="group-commit")
+        await future
+
+    async def _write_all(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    async with self.db.transaction() as session:
+                        await self.write(session, [item for item, _ in batch])
+                    self.transactions += 1
+                except BaseException as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+        finally:
+            self._task = None
