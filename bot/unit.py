@@ -56,8 +56,8 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import BufferedInputFile, CallbackQuery, Chat, FSInputFile, InputFile, Message
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from bot import metrics
 from bot.reply_marks import Key, key_of
@@ -303,6 +303,16 @@ def _repeatable(method: TelegramMethod[Any]) -> bool:
 # --- the unit -------------------------------------------------------------------------------
 
 
+def _discard_unflushed(session: Session) -> None:
+    """What a rollback to a savepoint taken just now would undo: changes not flushed yet."""
+    for obj in [*session.new, *session.deleted]:
+        session.expunge(obj)
+    for obj in list(session.dirty):
+        session.expire(obj)
+    for forget in session.info.get("on_soft_rollback", ()):
+        forget()
+
+
 @dataclass
 class UpdateUnit:
     """The update being handled: its session, the calls it queued and its savepoints."""
@@ -313,8 +323,11 @@ class UpdateUnit:
     chat_id: int | None
     session: AsyncSession
     calls: list[PendingCall] = field(default_factory=list)
-    _savepoints: list[AsyncSessionTransaction] = field(default_factory=list)
+    _savepoints: list[SessionTransaction] = field(default_factory=list)
     _dirty: bool = False
+    # A boundary whose savepoint is not taken yet: it is taken right before the next write, so an
+    # update that writes nothing after its last boundary (most of them) needs none.
+    _boundary_pending: bool = False
     closing: bool = False
     handled_at: datetime | None = None
     # The press being handled, and what to say when its edit would change nothing.
@@ -326,13 +339,22 @@ class UpdateUnit:
         # The session's class passes its flushes and executions on (storage/db.py).
         self.session.info["unit"] = self
 
-    def on_flush(self, session: Any) -> None:
+    def on_flush(self, session: Session) -> None:
         if session.new or session.dirty or session.deleted:
+            self._take_pending_savepoint(session)
             self._dirty = True
 
     def on_execute(self, state: ORMExecuteState) -> None:
         if not state.is_select:
+            if self._boundary_pending and not self.closing:
+                state.session.flush()  # what came before this statement, after the savepoint
+                self._take_pending_savepoint(state.session)
             self._dirty = True
+
+    def _take_pending_savepoint(self, session: Session) -> None:
+        if self._boundary_pending and not self.closing:
+            self._boundary_pending = False
+            self._savepoints.append(session.begin_nested())
 
     def activate(self) -> Any:
         return _unit.set(self)
@@ -346,21 +368,24 @@ class UpdateUnit:
     async def boundary(self) -> None:
         await self.session.flush()
         if self._dirty:
-            self._savepoints.append(await self.session.begin_nested())
+            self._boundary_pending = True
             self._dirty = False
 
     async def undo(self) -> None:
         """Roll back to the last boundary (all of the update's changes when there is none)."""
+        self._dirty = False
+        if self._boundary_pending:
+            # Nothing was written since the boundary: only what is not flushed yet goes.
+            _discard_unflushed(self.session.sync_session)
+            return
         if not self._savepoints:
-            self._dirty = False
             await AsyncSession.rollback(self.session)
             return
         savepoint = self._savepoints.pop()
         if savepoint.is_active:
-            await savepoint.rollback()
-        self._dirty = False
+            await self.session.run_sync(lambda _: savepoint.rollback())
         # The boundary stays where it was, for a second refusal.
-        self._savepoints.append(await self.session.begin_nested())
+        self._boundary_pending = True
 
     async def defer(self, method: TelegramMethod[Any], after: Then | None) -> Any:
         if isinstance(method, tg_methods.AnswerCallbackQuery) and self._merge_answer(method):
