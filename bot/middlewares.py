@@ -14,7 +14,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update, User
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import DBAPIError
 
 from bot.disabled import refuse_if_disabled
@@ -36,19 +36,27 @@ LAST_SEEN_EVERY = timedelta(minutes=10)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+# Built once: on the path of every update, building the statement cost more than running it.
+_USER = (
+    select(TelegramUser, Account)
+    .outerjoin(Account, and_(Account.id == TelegramUser.account_id, Account.is_active))
+    .where(TelegramUser.id == bindparam("user_id"))
+)
+_USER_AND_STATE = _USER.add_columns(FsmRecord).outerjoin(
+    FsmRecord, FsmRecord.key == bindparam("fsm_key")
+)
+
+
 async def load_user(
     ctx: Ctx, user: User, fsm_key: str | None = None
 ) -> tuple[TelegramUser, Account | None, FsmRecord | EllipsisType | None]:
     """The Telegram user's row (created on first contact), the account bound to it and, when
     `fsm_key` is given, the dialog state's row, in one statement (`...`: not read)."""
-    query = (
-        select(TelegramUser, Account)
-        .outerjoin(Account, and_(Account.id == TelegramUser.account_id, Account.is_active))
-        .where(TelegramUser.id == user.id)
-    )
-    if fsm_key is not None:
-        query = query.add_columns(FsmRecord).outerjoin(FsmRecord, FsmRecord.key == fsm_key)
-    found = (await ctx.session.execute(query)).first()
+    if fsm_key is None:
+        query, params = _USER, {"user_id": user.id}
+    else:
+        query, params = _USER_AND_STATE, {"user_id": user.id, "fsm_key": fsm_key}
+    found = (await ctx.session.execute(query, params)).first()
     now = ctx.now()
     if found is None:
         row = TelegramUser(
