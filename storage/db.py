@@ -73,9 +73,11 @@ class _OneHopCursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
 
-    def _run(self, method: str, sql: str, parameters: Any) -> None:
+    def _run(self, begin: str | None, method: str, sql: str, parameters: Any) -> None:
         cursor = self._conn._conn.cursor()
         try:
+            if begin is not None:
+                cursor.execute(begin)
             getattr(cursor, method)(sql, parameters)
             self.description = cursor.description
             self._rows = cursor.fetchall() if cursor.description else []
@@ -84,11 +86,13 @@ class _OneHopCursor:
             cursor.close()
 
     async def execute(self, sql: str, parameters: Any = ()) -> _OneHopCursor:
-        await self._conn._execute(self._run, "execute", sql, parameters)
+        begin = self._conn.take_begin()
+        await self._conn._execute(self._run, begin, "execute", sql, parameters)
         return self
 
     async def executemany(self, sql: str, parameters: Any) -> _OneHopCursor:
-        await self._conn._execute(self._run, "executemany", sql, parameters)
+        begin = self._conn.take_begin()
+        await self._conn._execute(self._run, begin, "executemany", sql, parameters)
         return self
 
     async def fetchone(self) -> Any:
@@ -114,9 +118,29 @@ class _OneHopCursor:
 
 
 class _OneHopConnection(aiosqlite.Connection):
+    """A transaction's `BEGIN` goes with its first statement, in the same trip: a transaction
+    that runs no statement costs no trip at all."""
+
+    _begin: str | None = None
+
+    def begin_with_next(self, sql: str) -> None:
+        self._begin = sql
+
+    def take_begin(self) -> str | None:
+        begin, self._begin = self._begin, None
+        return begin
+
     @aiosqlite_result
     async def cursor(self) -> Any:  # type: ignore[override]
         return _OneHopCursor(self)
+
+    async def commit(self) -> None:
+        if self.take_begin() is None:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        if self.take_begin() is None:
+            await super().rollback()
 
 
 def _sqlite_creator(url: str) -> Callable[[], Awaitable[aiosqlite.Connection]]:
@@ -147,7 +171,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        driver = conn.connection.driver_connection
+        if isinstance(driver, _OneHopConnection):
+            driver.begin_with_next("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def prepare_sqlite_file(database: str | None) -> None:
