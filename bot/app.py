@@ -4,6 +4,7 @@ dispatchers as it likes (a Router attaches to one Dispatcher only)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -12,6 +13,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import LinkPreviewOptions
 
 from bot import chat_scope
@@ -24,11 +27,27 @@ from bot.pacing import pacing_for
 from bot.services import Services
 from bot.unit import DeferSends
 
+# `Response[T]` for each result type a call has returned, held here: pydantic keeps its generic
+# models in a weak cache, and aiogram builds `Response[method.__returning__]` for every answer
+# from Telegram, so without a strong reference the model (its whole schema, some 30 ms of CPU)
+# was built again for about every second call.
+_RESPONSE_TYPES: dict[Any, Any] = {}
+
+
+class Session(AiohttpSession):
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
+    ) -> Response[TelegramType]:
+        returning = method.__returning__
+        if returning not in _RESPONSE_TYPES:
+            _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
+
 
 def build_bot(token: str, api_url: str | None = None, settings: Settings | None = None) -> Bot:
     """With `settings`, messages to one chat are paced within Telegram's per-chat limits
     (bot/pacing.py), whichever part of the bot sends them."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else None
+    session = Session(api=TelegramAPIServer.from_base(api_url)) if api_url else Session()
     bot = Bot(
         token=token,
         session=session,

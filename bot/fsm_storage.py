@@ -12,7 +12,6 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -30,14 +29,21 @@ class SessionBoundStorage(BaseStorage):
     """FSM calls within one update, on one ORM row of that update's session: read once, then
     written by the session's flush together with the business change, at most one statement."""
 
-    def __init__(self, key_builder: KeyBuilder, clock: Clock, session: AsyncSession) -> None:
+    def __init__(
+        self,
+        key_builder: KeyBuilder,
+        clock: Clock,
+        session: AsyncSession,
+        known: Mapping[str, FsmRecord | None] | None = None,
+    ) -> None:
         self._key_builder = key_builder
         self._clock = clock
         self._session = session
-        self._rows: dict[str, FsmRecord | None] = {}
+        # Rows the caller read already (the session middleware, with the user's row).
+        self._rows: dict[str, FsmRecord | None] = dict(known or {})
         # A rollback (a refusal the dialog handles itself) may discard a pending row or undo a
         # change: read again from the session then.
-        event.listen(session.sync_session, "after_soft_rollback", self._forget)
+        session.info.setdefault("on_soft_rollback", []).append(self._forget)
 
     def _forget(self, *_: Any) -> None:
         self._rows.clear()
@@ -97,8 +103,14 @@ class SqlStorage(BaseStorage):
         self._key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
         self._clock = clock or SystemClock()
 
-    def bound(self, session: AsyncSession) -> SessionBoundStorage:
-        return SessionBoundStorage(self._key_builder, self._clock, session)
+    def key_of(self, key: StorageKey) -> str:
+        """The row's key of a dialog (`FsmRecord.key`)."""
+        return self._key_builder.build(key)
+
+    def bound(
+        self, session: AsyncSession, known: Mapping[str, FsmRecord | None] | None = None
+    ) -> SessionBoundStorage:
+        return SessionBoundStorage(self._key_builder, self._clock, session, known)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         async with self.db.transaction() as session:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from types import EllipsisType
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -13,7 +14,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update, User
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import DBAPIError
 
 from bot.disabled import refuse_if_disabled
@@ -22,7 +23,7 @@ from bot.replies import chat_id_of, tell
 from bot.services import Services
 from bot.unit import UpdateUnit
 from storage.db import is_transient
-from storage.models import Account, TelegramUser
+from storage.models import Account, FsmRecord, TelegramUser
 from workflow.actor import Actor
 from workflow.context import Ctx
 from workflow.errors import DomainError
@@ -35,15 +36,27 @@ LAST_SEEN_EVERY = timedelta(minutes=10)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-async def load_user(ctx: Ctx, user: User) -> tuple[TelegramUser, Account | None]:
-    """The Telegram user's row (created on first contact) and the account bound to it."""
-    found = (
-        await ctx.session.execute(
-            select(TelegramUser, Account)
-            .outerjoin(Account, and_(Account.id == TelegramUser.account_id, Account.is_active))
-            .where(TelegramUser.id == user.id)
-        )
-    ).first()
+# Built once: on the path of every update, building the statement cost more than running it.
+_USER = (
+    select(TelegramUser, Account)
+    .outerjoin(Account, and_(Account.id == TelegramUser.account_id, Account.is_active))
+    .where(TelegramUser.id == bindparam("user_id"))
+)
+_USER_AND_STATE = _USER.add_columns(FsmRecord).outerjoin(
+    FsmRecord, FsmRecord.key == bindparam("fsm_key")
+)
+
+
+async def load_user(
+    ctx: Ctx, user: User, fsm_key: str | None = None
+) -> tuple[TelegramUser, Account | None, FsmRecord | EllipsisType | None]:
+    """The Telegram user's row (created on first contact), the account bound to it and, when
+    `fsm_key` is given, the dialog state's row, in one statement (`...`: not read)."""
+    if fsm_key is None:
+        query, params = _USER, {"user_id": user.id}
+    else:
+        query, params = _USER_AND_STATE, {"user_id": user.id, "fsm_key": fsm_key}
+    found = (await ctx.session.execute(query, params)).first()
     now = ctx.now()
     if found is None:
         row = TelegramUser(
@@ -55,12 +68,12 @@ async def load_user(ctx: Ctx, user: User) -> tuple[TelegramUser, Account | None]
         )
         ctx.session.add(row)
         await ctx.session.flush()
-        return row, None
-    row, account = found
+        return row, None, ...
+    row, account = found[0], found[1]
     if row.last_seen is None or now - row.last_seen > LAST_SEEN_EVERY:
         row.last_seen = now
         row.language_code = user.language_code
-    return row, account
+    return row, account, found[2] if fsm_key is not None else ...
 
 
 def locale_for(row: TelegramUser | None, user: User | None, default: str) -> str:
@@ -109,7 +122,12 @@ class DbSessionMiddleware(BaseMiddleware):
             try:
                 ctx = self.services.ctx(session)
                 user: User | None = data.get("event_from_user")
-                row, account = (await load_user(ctx, user)) if user else (None, None)
+                state: FSMContext | None = data.get("state")
+                fsm = self.services.fsm_storage
+                fsm_key = fsm.key_of(state.key) if state is not None else None
+                row, account, record = (
+                    (await load_user(ctx, user, fsm_key)) if user else (None, None, ...)
+                )
                 i18n = Translator(locale_for(row, user, settings.default_locale), settings.tz)
                 unit.press, unit.unchanged_text = event.callback_query, i18n("common.unchanged")
                 if account is None and await refuse_if_disabled(
@@ -126,9 +144,9 @@ class DbSessionMiddleware(BaseMiddleware):
                         actor=Actor.of(account) if account else None,
                         i18n=i18n,
                     )
-                    state: FSMContext | None = data.get("state")
                     if state is not None:
-                        storage = self.services.fsm_storage.bound(session)
+                        known = {fsm_key: record} if record is not ... else None
+                        storage = fsm.bound(session, known)
                         bound = FSMContext(storage=storage, key=state.key)
                         data.update(state=bound, raw_state=await bound.get_state())
                     result = await self._run(handler, event, data, unit, i18n)

@@ -55,15 +55,15 @@ from aiogram.exceptions import (
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import BufferedInputFile, CallbackQuery, Chat, FSInputFile, InputFile, Message
-from sqlalchemy import event, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from bot import metrics
 from bot.reply_marks import Key, key_of
 from bot.unchanged import edits_nothing
 from storage.models import UpdateLog
-from storage.upsert import dialect_insert
+from storage.upsert import insert_ignoring
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -133,17 +133,23 @@ class PendingCall:
         return type(self.method).__name__
 
 
+# Copied for each placeholder: constructing a Message (some hundred fields) cost about 1.5 ms.
+_PLACEHOLDER_CHAT = Chat.model_construct(id=0, type="private")
+_PLACEHOLDER_MESSAGE = Message.model_construct(
+    message_id=0, date=datetime(2000, 1, 1), chat=_PLACEHOLDER_CHAT, text=None
+)
+
+
 def _placeholder(method: TelegramMethod[Any]) -> Any:
     """What a queued call returns to the handler: enough for code that ignores the result."""
     returning = getattr(method, "__returning__", None)
     if returning is Message:
         chat_id = getattr(method, "chat_id", 0)
-        chat = Chat.model_construct(id=chat_id if isinstance(chat_id, int) else 0, type="private")
-        return Message.model_construct(
-            message_id=0,
-            date=datetime.now(),
-            chat=chat,
-            text=getattr(method, "text", None),
+        chat = _PLACEHOLDER_CHAT.model_copy(
+            update={"id": chat_id if isinstance(chat_id, int) else 0}
+        )
+        return _PLACEHOLDER_MESSAGE.model_copy(
+            update={"date": datetime.now(), "chat": chat, "text": getattr(method, "text", None)}
         )
     if returning is bool or "bool" in str(returning):
         return True
@@ -303,6 +309,16 @@ def _repeatable(method: TelegramMethod[Any]) -> bool:
 # --- the unit -------------------------------------------------------------------------------
 
 
+def _discard_unflushed(session: Session) -> None:
+    """What a rollback to a savepoint taken just now would undo: changes not flushed yet."""
+    for obj in [*session.new, *session.deleted]:
+        session.expunge(obj)
+    for obj in list(session.dirty):
+        session.expire(obj)
+    for forget in session.info.get("on_soft_rollback", ()):
+        forget()
+
+
 @dataclass
 class UpdateUnit:
     """The update being handled: its session, the calls it queued and its savepoints."""
@@ -313,8 +329,11 @@ class UpdateUnit:
     chat_id: int | None
     session: AsyncSession
     calls: list[PendingCall] = field(default_factory=list)
-    _savepoints: list[AsyncSessionTransaction] = field(default_factory=list)
+    _savepoints: list[SessionTransaction] = field(default_factory=list)
     _dirty: bool = False
+    # A boundary whose savepoint is not taken yet: it is taken right before the next write, so an
+    # update that writes nothing after its last boundary (most of them) needs none.
+    _boundary_pending: bool = False
     closing: bool = False
     handled_at: datetime | None = None
     # The press being handled, and what to say when its edit would change nothing.
@@ -323,18 +342,25 @@ class UpdateUnit:
     _unchanged_answer: tg_methods.AnswerCallbackQuery | None = None
 
     def __post_init__(self) -> None:
+        # The session's class passes its flushes and executions on (storage/db.py).
         self.session.info["unit"] = self
-        sync = self.session.sync_session
-        event.listen(sync, "before_flush", self._on_flush)
-        event.listen(sync, "do_orm_execute", self._on_execute)
 
-    def _on_flush(self, session: Any, *_: Any) -> None:
+    def on_flush(self, session: Session) -> None:
         if session.new or session.dirty or session.deleted:
+            self._take_pending_savepoint(session)
             self._dirty = True
 
-    def _on_execute(self, state: ORMExecuteState) -> None:
+    def on_execute(self, state: ORMExecuteState) -> None:
         if not state.is_select:
+            if self._boundary_pending and not self.closing:
+                state.session.flush()  # what came before this statement, after the savepoint
+                self._take_pending_savepoint(state.session)
             self._dirty = True
+
+    def _take_pending_savepoint(self, session: Session) -> None:
+        if self._boundary_pending and not self.closing:
+            self._boundary_pending = False
+            self._savepoints.append(session.begin_nested())
 
     def activate(self) -> Any:
         return _unit.set(self)
@@ -348,21 +374,24 @@ class UpdateUnit:
     async def boundary(self) -> None:
         await self.session.flush()
         if self._dirty:
-            self._savepoints.append(await self.session.begin_nested())
+            self._boundary_pending = True
             self._dirty = False
 
     async def undo(self) -> None:
         """Roll back to the last boundary (all of the update's changes when there is none)."""
+        self._dirty = False
+        if self._boundary_pending:
+            # Nothing was written since the boundary: only what is not flushed yet goes.
+            _discard_unflushed(self.session.sync_session)
+            return
         if not self._savepoints:
-            self._dirty = False
             await AsyncSession.rollback(self.session)
             return
         savepoint = self._savepoints.pop()
         if savepoint.is_active:
-            await savepoint.rollback()
-        self._dirty = False
+            await self.session.run_sync(lambda _: savepoint.rollback())
         # The boundary stays where it was, for a second refusal.
-        self._savepoints.append(await self.session.begin_nested())
+        self._boundary_pending = True
 
     async def defer(self, method: TelegramMethod[Any], after: Then | None) -> Any:
         if isinstance(method, tg_methods.AnswerCallbackQuery) and self._merge_answer(method):
@@ -442,18 +471,16 @@ class UpdateUnit:
             replies = self.services.cipher.encrypt(
                 REPLIES_FIELD, json.dumps(payload, ensure_ascii=False)
             )
-        insert = dialect_insert(self.session)(UpdateLog.__table__).values(
-            update_id=self.update_id,
-            handled_at=now,
-            replies_enc=replies,
-            reply_after=now + REPLY_LEASE if replies else None,
-            replies_sent=0,
-            reply_attempts=0,
-        )
-        stmt = insert.on_conflict_do_nothing(index_elements=["update_id"]).returning(
-            UpdateLog.update_id
-        )
-        inserted = (await self.session.execute(stmt)).first()
+        stmt = insert_ignoring(self.session, UpdateLog.__table__, "update_id", "update_id")
+        row = {
+            "update_id": self.update_id,
+            "handled_at": now,
+            "replies_enc": replies,
+            "reply_after": now + REPLY_LEASE if replies else None,
+            "replies_sent": 0,
+            "reply_attempts": 0,
+        }
+        inserted = (await self.session.execute(stmt, row)).first()
         if inserted is None:
             await AsyncSession.rollback(self.session)
             self.calls.clear()
@@ -517,13 +544,17 @@ async def send_owed(
             "update %s: %d replies postponed by %.0fs", update_id, len(calls) - index, later.after
         )
         return
-    async with services.db.transaction() as session:
-        await session.execute(
-            update(UpdateLog)
-            .where(UpdateLog.update_id == update_id)
-            .values(replies_enc=None, reply_after=None)
-        )
+    await services.reply_clears.add(update_id)  # with other updates' clears, one statement
     marks.forget(key)
+
+
+async def clear_replies(session: AsyncSession, update_ids: list[int]) -> None:
+    """The updates' rows owe nothing any more."""
+    await session.execute(
+        update(UpdateLog)
+        .where(UpdateLog.update_id.in_(update_ids))
+        .values(replies_enc=None, reply_after=None)
+    )
 
 
 async def _progress(services: Services, update_id: int, sent: int) -> None:

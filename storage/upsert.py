@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +14,24 @@ def dialect_insert(session: AsyncSession) -> Any:
     """The INSERT construct of the session's backend (with ON CONFLICT support)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def insert_ignoring(session: AsyncSession, table: Any, conflict: str, returning: str) -> Any:
+    """`INSERT INTO table … ON CONFLICT (conflict) DO NOTHING RETURNING returning`, built once per
+    backend: execute it with the row's values as parameters (on a hot path, building the
+    statement cost more than running it)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return _insert_ignoring(dialect, table, conflict, returning)
+
+
+@cache
+def _insert_ignoring(dialect: str, table: Any, conflict: str, returning: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[conflict])
+        .returning(table.c[returning])
+    )
 
 
 async def insert_ignore(
