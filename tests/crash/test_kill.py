@@ -14,10 +14,11 @@ as another step's input, no message shown twice but the one below.
 
 A kill is an instant: from the moment held on, Telegram answers nothing more of the doomed
 process (its later calls are held before their effect and dropped with it); the process is
-killed a moment later, once it has taken in the answers that had reached it. The bot notes
-each reply the moment Telegram's answer reaches it (bot/reply_marks.py), so no reply Telegram
-answered before a kill is sent again after the restart, even when the database had not
-recorded it yet: at the first three moments no message is shown twice. At the fourth, the
+killed a moment later, once it has taken in the answers that had reached it (its file of sent
+replies has stopped growing). The bot notes each reply the moment Telegram's answer reaches it
+(bot/reply_marks.py), so no reply Telegram answered before a kill is sent again after the
+restart, even when the database had not recorded it yet: at the first three moments no
+message is shown twice. At the fourth, the
 answer to a reply Telegram had shown was lost with the process: the bot cannot know whether
 it arrived (Telegram has no idempotency key) and sends it again, as a person would want (the
 next step's question twice, rather than a step left unanswered): exactly that message is shown
@@ -27,6 +28,7 @@ twice, and nothing else.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,6 @@ from tests.walks import (
 )
 
 USERS = 40
-KILL_AFTER = 1.0  # seconds from the instant to the kill: what the process received, it took in
 
 
 # --- the test ----------------------------------------------------------------------------------
@@ -99,7 +100,23 @@ async def test_three_kills_mid_burst_lose_and_repeat_no_step(tmp_path: Path) -> 
         assert (accounts, inbox, owed) == (USERS + 1, 0, 0), bot.log()
 
 
+async def answers_taken_in(marks: Path) -> None:
+    """Until the bot has noted the answers that reached it before the instant: its marks file
+    stops growing (at most 3 s)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 3.0
+    size, since = -1, loop.time()
+    while loop.time() < deadline:
+        now_size = os.path.getsize(marks) if os.path.exists(marks) else 0  # noqa: ASYNC240
+        if now_size != size:
+            size, since = now_size, loop.time()
+        elif loop.time() - since >= 0.3:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def run_scenario(emulator: BotApiEmulator, bot: BotProcess) -> None:
+    marks = Path(bot.env["DATA_DIR"]) / "replies-sent.log"
     await wait_until(lambda: emulator.calls_to("getUpdates"), 60, "the bot did not start", bot)
 
     # The walk without kills.
@@ -150,7 +167,7 @@ async def run_scenario(emulator: BotApiEmulator, bot: BotProcess) -> None:
         await wait_until(lambda share=share: progress() >= share * total, 300, "stalled", bot)
         hold = arm()
         await asyncio.wait_for(hold.reached.wait(), 60)
-        await asyncio.sleep(KILL_AFTER)  # the answers already on their way reach the bot
+        await answers_taken_in(marks)
         bot.kill()
         if hold.after:
             hold.release.set()  # the effect is there; only the response was lost
