@@ -102,15 +102,16 @@ async def test_three_kills_mid_burst_lose_and_repeat_no_step(tmp_path: Path) -> 
 
 async def answers_taken_in(marks: Path) -> None:
     """Until the bot has noted the answers that reached it before the instant: its marks file
-    stops growing (at most 3 s)."""
+    stops growing for a second (at most 5 s: a loaded machine may leave the bot without CPU
+    for a while)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 3.0
+    deadline = loop.time() + 5.0
     size, since = -1, loop.time()
     while loop.time() < deadline:
         now_size = os.path.getsize(marks) if os.path.exists(marks) else 0  # noqa: ASYNC240
         if now_size != size:
             size, since = now_size, loop.time()
-        elif loop.time() - since >= 0.3:
+        elif loop.time() - since >= 1.0:
             return
         await asyncio.sleep(0.05)
 
