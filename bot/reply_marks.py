@@ -8,8 +8,10 @@ appended to a file beside the data: a write of a few bytes and no transaction, k
 kernel when the process dies. The database is told afterwards, as before (it is what another
 instance goes by). After a restart, an owed call with its line is not sent again.
 
-What remains is the instant between Telegram's answer reaching the process and the line being
-written: a call answered in that instant is sent again.
+What remains is an answer lost with the process (on its way, or arrived but not yet read): the
+call is sent again after the restart. Telegram has no idempotency key, so whether it had been
+carried out cannot be known; for a message, showing it twice is what a person would rather
+have than a step left unanswered. `tests/crash/test_kill.py` finds that the only repeat.
 
 A line is `update_id handled_at sent`: `handled_at` (whole seconds, from the update's row) tells
 a reused update id of another database apart. The file is rewritten when it grows, keeping the

@@ -23,9 +23,15 @@ A handler that needs what a call returns (the id of a sent message) passes a cal
 
 Each call that went out is noted at once in a file beside the data (`bot/reply_marks.py`: one
 line appended, no transaction), then in the update's row. After a restart an owed call noted
-there is not sent again, so only a call whose answer from Telegram was arriving at the very
-instant of a crash goes out twice (Telegram has no idempotency key); edits, deletions and
-callback answers are harmless to repeat anyway.
+there is not sent again. Only a call whose answer from Telegram was lost with the process goes
+out twice: the bot cannot know whether Telegram carried it out (there is no idempotency key),
+and a message shown twice is better than a step left unanswered; edits, deletions and callback
+answers are harmless to repeat anyway.
+
+One sender at a time: whoever sends an update's owed calls holds its lease (`reply_after`),
+the committing process from the commit on, another one from its claim in `deliver_owed`; a
+sending that runs long extends the lease before it runs out (`Lease.keep`), so a periodic
+`deliver_owed` never takes over calls that are still going out.
 """
 
 from __future__ import annotations
@@ -207,6 +213,43 @@ class SendLater(Exception):
         self.after = after
 
 
+class LeaseLost(Exception):
+    """Another sender took the update's owed calls over: this one stops, sending nothing more."""
+
+
+@dataclass
+class Lease:
+    """The time (`reply_after` in the update's row) until which this sender alone may send an
+    update's owed calls. A delivery that runs long (a 429 waited out, a slow network) extends
+    it before it runs out, so no other sender (the periodic `deliver_owed` of this process or
+    of another instance) takes the calls over while they are still going out: that would send
+    them twice. Extending is a conditional update: it fails when the lease was lost already."""
+
+    update_id: int
+    until: datetime
+
+    async def keep(self, services: Services, seconds: float) -> None:
+        """Make sure the lease lasts `seconds` more; `LeaseLost` if another sender has it."""
+        now = services.clock.now()
+        if now + timedelta(seconds=seconds) < self.until:
+            return
+        longer = now + REPLY_LEASE + timedelta(seconds=seconds)
+        async with services.db.transaction() as session:
+            moved = await session.execute(
+                update(UpdateLog)
+                .where(UpdateLog.update_id == self.update_id)
+                .where(UpdateLog.reply_after == self.until)
+                .values(reply_after=longer)
+            )
+        if not moved.rowcount:
+            raise LeaseLost(self.update_id)
+        self.until = longer
+
+
+# Before each owed call, the lease must last this much longer: a call's round trip fits.
+CALL_MARGIN_SECONDS = 10.0
+
+
 _HARMLESS = (
     "message is not modified",
     "message to delete not found",
@@ -217,12 +260,18 @@ _TOO_OLD = ("query is too old", "query id is invalid")
 
 
 async def send_call(
-    bot: Bot, method: TelegramMethod[Any], *, chat_id: int | None, max_wait: float
+    bot: Bot,
+    method: TelegramMethod[Any],
+    *,
+    chat_id: int | None,
+    max_wait: float,
+    before_wait: Callable[[float], Awaitable[None]] | None = None,
 ) -> tuple[bool, Any]:
     """Send one owed call; (sent, result). Telegram's expected refusals end the call quietly:
     a 403 (the user blocked the bot), an unchanged or vanished message, a press answered too
-    late (its text then goes out as a message). A 429 is waited out up to `max_wait` seconds;
-    beyond that, or when Telegram cannot be reached, `SendLater` says when to try again."""
+    late (its text then goes out as a message). A 429 is waited out up to `max_wait` seconds
+    (`before_wait(seconds)` first: the sender's lease is made to last); beyond that, or when
+    Telegram cannot be reached, `SendLater` says when to try again."""
     token = _sending.set(True)
     try:
         for attempt in range(1, NETWORK_RETRIES + 2):
@@ -235,6 +284,8 @@ async def send_call(
                 if exc.retry_after > max_wait or attempt > NETWORK_RETRIES:
                     raise SendLater(exc.retry_after) from exc
                 log.info("Telegram asked to wait %ss before a reply", exc.retry_after)
+                if before_wait is not None:
+                    await before_wait(exc.retry_after + CALL_MARGIN_SECONDS)
                 await asyncio.sleep(exc.retry_after)
             except (TelegramNetworkError, TelegramServerError) as exc:
                 if attempt > NETWORK_RETRIES:
@@ -336,6 +387,7 @@ class UpdateUnit:
     _boundary_pending: bool = False
     closing: bool = False
     handled_at: datetime | None = None
+    reply_after: datetime | None = None
     # The press being handled, and what to say when its edit would change nothing.
     press: CallbackQuery | None = None
     unchanged_text: str | None = None
@@ -464,6 +516,7 @@ class UpdateUnit:
         now = self.handled_at = self.services.clock.now()
         replies = None
         if self.calls:
+            self.reply_after = now + REPLY_LEASE
             payload = {
                 "chat": self.chat_id,
                 "calls": encode_calls(self.bot, (c.method for c in self.calls)),
@@ -476,7 +529,7 @@ class UpdateUnit:
             "update_id": self.update_id,
             "handled_at": now,
             "replies_enc": replies,
-            "reply_after": now + REPLY_LEASE if replies else None,
+            "reply_after": self.reply_after if replies else None,
             "replies_sent": 0,
             "reply_attempts": 0,
         }
@@ -501,6 +554,7 @@ class UpdateUnit:
             [c.method for c in self.calls],
             key=key_of(self.update_id, self.handled_at),
             sent_before=0,
+            lease=Lease(self.update_id, self.reply_after),
             afters=[c.after for c in self.calls],
         )
 
@@ -514,18 +568,27 @@ async def send_owed(
     *,
     key: Key,
     sent_before: int,
+    lease: Lease,
     afters: list[Then | None] | None = None,
 ) -> None:
     """Send an update's owed calls from `sent_before` on (or from where the marks say), noting
-    each one the moment it went out; then clear them from the update's row."""
+    each one the moment it went out; then clear them from the update's row. The sender holds
+    the update's `lease` the whole time (extended when the sending runs long)."""
     marks = services.reply_marks
     max_wait = services.settings.reply_retry_max_seconds
     sent_before = max(sent_before, marks.sent(key))
     index = sent_before
+
+    async def keep(seconds: float) -> None:
+        await lease.keep(services, seconds)
+
     try:
         for index in range(sent_before, len(calls)):
             method = calls[index]
-            ok, result = await send_call(bot, method, chat_id=chat_id, max_wait=max_wait)
+            await lease.keep(services, CALL_MARGIN_SECONDS)
+            ok, result = await send_call(
+                bot, method, chat_id=chat_id, max_wait=max_wait, before_wait=keep
+            )
             marks.note(key, index + 1)  # first: nothing may come between the answer and this
             after = afters[index] if afters else None
             if ok and after is not None:
@@ -538,8 +601,11 @@ async def send_owed(
                     log.exception("after sending a %s", type(method).__name__)
             if index + 1 < len(calls) and not _repeatable(method):
                 await _progress(services, update_id, index + 1)
+    except LeaseLost:
+        log.warning("update %s: its replies were taken over by another sender", update_id)
+        return
     except SendLater as later:
-        await _postpone(services, update_id, index, later.after)
+        await _postpone(services, lease, index, later.after)
         log.info(
             "update %s: %d replies postponed by %.0fs", update_id, len(calls) - index, later.after
         )
@@ -564,11 +630,12 @@ async def _progress(services: Services, update_id: int, sent: int) -> None:
         )
 
 
-async def _postpone(services: Services, update_id: int, sent: int, after: float) -> None:
+async def _postpone(services: Services, lease: Lease, sent: int, after: float) -> None:
+    update_id = lease.update_id
     async with services.db.transaction() as session:
         row = await session.get(UpdateLog, update_id)
-        if row is None:
-            return
+        if row is None or row.reply_after != lease.until:
+            return  # gone, or another sender has it now
         row.replies_sent = sent
         row.reply_attempts += 1
         if row.reply_attempts >= REPLY_MAX_ATTEMPTS:
@@ -605,13 +672,23 @@ async def deliver_owed(
                 key = key_of(row.update_id, row.handled_at)
                 taken.append((row.update_id, key, row.replies_enc, row.replies_sent))
     marks = services.reply_marks
+    until = now + REPLY_LEASE
     for update_id, key, replies, sent in taken:
         payload = json.loads(services.cipher.decrypt(REPLIES_FIELD, replies))
         calls = decode_calls(payload["calls"])
         sent = max(sent, marks.sent(key))
         log.info("update %s: sending %d owed replies", update_id, len(calls) - sent)
         chat_id = payload.get("chat")
-        await send_owed(services, bot, update_id, chat_id, calls, key=key, sent_before=sent)
+        await send_owed(
+            services,
+            bot,
+            update_id,
+            chat_id,
+            calls,
+            key=key,
+            sent_before=sent,
+            lease=Lease(update_id, until),
+        )
     return len(taken)
 
 

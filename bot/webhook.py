@@ -8,7 +8,8 @@ behind that URL.
 - On SIGTERM the instance answers 503 (Telegram retries, reaching another instance), finishes
   the updates in flight, sends what they owe, and exits within the grace time.
 - Replies that an instance committed but could not send (it died, or Telegram asked to wait) are
-  sent by any instance once their lease has passed.
+  sent by any instance once their lease has passed; an instance still sending them keeps its
+  lease (bot/unit.py), so no other one sends them too.
 """
 
 from __future__ import annotations

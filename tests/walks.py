@@ -105,13 +105,16 @@ async def fresh_database(tmp_path: Path) -> AsyncIterator[str]:
 def transcript(emulator: BotApiEmulator, chat_id: int) -> list[str]:
     """What the bot did in the chat, call by call (only calls Telegram carried out), with the
     user's own letters and digits taken out so that every user's can be compared."""
-    out = []
-    for call in emulator.calls:
-        if call.chat_id != chat_id or call.status != 200 or call.method not in REPLY_METHODS:
-            continue
-        text = str(call.params.get("text", ""))
-        out.append(f"{call.method}:{re.sub(r'[A-Za-z0-9*+_]', '', text)}")
-    return out
+    return [
+        transcript_line(call.method, str(call.params.get("text", "")))
+        for call in emulator.calls
+        if call.chat_id == chat_id and call.status == 200 and call.method in REPLY_METHODS
+    ]
+
+
+def transcript_line(method: str, text: str) -> str:
+    """One call as `transcript` shows it."""
+    return f"{method}:{re.sub(r'[A-Za-z0-9*+_]', '', text)}"
 
 
 def without_repeats(calls: list[str]) -> tuple[list[str], int]:
