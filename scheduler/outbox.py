@@ -43,7 +43,18 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramRetryAfter,
 )
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import (
+    Integer,
+    all_,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,6 +100,11 @@ class Claimed:
     recipient: Recipient | None
     chat_id: int | None  # where the request goes: the recipient's chat, or the edited message's
     target_message_id: int | None = None  # for an edit
+
+
+# The rows a sender looks at: the claim's partial index (storage/models/outbox.py) holds these
+# only. Literal values, so that SQLite sees the index's own condition in the query.
+WAITING = _T.c.status.in_([literal_column("'pending'"), literal_column("'sending'")])
 
 
 def _due(now: datetime, t: Any = _T) -> Any:
@@ -367,10 +383,20 @@ class OutboxSender:
             now, settings.quiet_hours_start, settings.quiet_hours_end, settings.tz
         )
         claimable = _claimable(now, quiet_end, self.owner)
-        conditions = [claimable]
+        postgres = self.services.db.backend == "postgresql"
+        conditions = [WAITING, claimable]
         if held | cooling:
-            # Their chats wait for the per-chat limit: leave their rows to a later claim.
-            conditions.append(_T.c.account_id.not_in(sorted(held | cooling)))
+            # Their chats wait for the per-chat limit: leave their rows to a later claim. On
+            # PostgreSQL one array parameter, whatever their number (a list of thousands of
+            # parameters would be a new statement to prepare and plan at every claim).
+            skip = sorted(held | cooling)
+            if postgres:
+                ids = bindparam("skip", skip, type_=postgresql.ARRAY(Integer))
+                conditions.append(_T.c.account_id != all_(ids))
+            else:
+                conditions.append(_T.c.account_id.not_in(skip))
+        # Nearest deadline first: the order of the partial index on (deadline_at, id), so the
+        # claim reads the waiting rows from its start and stops at `limit`.
         pick = (
             select(_T.c.id)
             .where(*conditions)
@@ -395,12 +421,16 @@ class OutboxSender:
         )
         waiting: set[int] = set()
         if len(rows) < limit and cooling:
+            among = (
+                _T.c.account_id
+                == any_(bindparam("cooling", sorted(cooling), type_=postgresql.ARRAY(Integer)))
+                if postgres
+                else _T.c.account_id.in_(sorted(cooling))
+            )
             waiting = set(
                 (
                     await session.scalars(
-                        select(_T.c.account_id)
-                        .where(claimable, _T.c.account_id.in_(sorted(cooling)))
-                        .distinct()
+                        select(_T.c.account_id).where(WAITING, claimable, among).distinct()
                     )
                 ).all()
             )

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.models._base import required_when, short, when
+
+
+WAITING = "status IN ('pending', 'sending')"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -47,9 +50,16 @@ class OutboxMessage(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
-        # The sender's claim: due rows nearest deadline first; and leases that ran out.
+        # The rows waiting by status (the sweeps' supersede, the metrics), and the sender's
+        # claim: the waiting rows only (also those whose lease ran out), nearest deadline first.
         Index(None, "status", "deadline_at", "id"),
-        Index(None, "status", "lease_until"),
+        Index(
+            "ix_outbox_waiting",
+            "deadline_at",
+            "id",
+            sqlite_where=text(WAITING),
+            postgresql_where=text(WAITING),
+        ),
         Index(None, "kind", "subject"),
     )
 

@@ -1,0 +1,45 @@
+"""outbox: the sender's claim reads a partial index of the waiting rows in deadline order
+
+Revision ID: 0006_outbox_waiting
+Revises: 0005_miniapp
+Create Date: 2026-12-08 04:40:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006_outbox_waiting"
+down_revision: str | Sequence[str] | None = "0005_miniapp"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+WAITING = "status IN ('pending', 'sending')"
+
+
+def upgrade() -> None:
+    # Pending rows and claimed ones (whose lease may run out), nearest deadline first: a claim
+    # reads them in this order and stops after a claim's worth, however many rows were sent.
+    op.create_index(
+        "ix_outbox_waiting",
+        "outbox",
+        ["deadline_at", "id"],
+        unique=False,
+        sqlite_where=sa.text(WAITING),
+        postgresql_where=sa.text(WAITING),
+    )
+    # Leases that ran out are found through the new index (or the status index's prefix).
+    op.drop_index("ix_outbox_status_lease_until", table_name="outbox")
+
+
+def downgrade() -> None:
+    op.create_index(
+        "ix_outbox_status_lease_until", "outbox", ["status", "lease_until"], unique=False
+    )
+    op.drop_index(
+        "ix_outbox_waiting",
+        table_name="outbox",
+        sqlite_where=sa.text(WAITING),
+        postgresql_where=sa.text(WAITING),
+    )
