@@ -10,7 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from storage.models._base import required_when, short, when
 
-
 WAITING = "status IN ('pending', 'sending')"
 
 
