@@ -12,7 +12,10 @@ whose lock has passed, results whose confirmation period has passed (with the me
 carried their accept buttons), trainings without years, and every base and commission with
 something waiting. Statements are counted with an SQLAlchemy `before_cursor_execute` listener;
 memory is the peak of Python allocations (tracemalloc) and the peak growth of the process's
-resident memory during the sweep (Linux: VmHWM after resetting it).
+resident memory during the sweep (Linux: VmHWM after resetting it). CPU time is counted for this
+process and, on PostgreSQL on this host, for the server processes serving it (`bench/cpu.py`):
+on a machine shared with other work it varies far less than the wall-clock time. On PostgreSQL
+the loaded tables are analysed before the sweep, as autovacuum keeps them in a live database.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
 
+from bench.cpu import CpuMeter
 from bench.pg import database
 from bot.config import Settings
 from bot.fsm_storage import SqlStorage
@@ -421,6 +425,9 @@ async def run(backend: str, trainees: int, pg_url: str | None, verbose: bool) ->
     async with database(backend, pg_url) as db:
         started = time.monotonic()
         groups = await load(db, trainees)
+        if backend == "postgresql":
+            async with db.engine.begin() as conn:
+                await conn.execute(text("ANALYZE"))
         print(f"\n[{backend}] loaded in {time.monotonic() - started:.0f} s:")
         for name, count in groups.items():
             print(f"  {count:>7,}  {name}")
@@ -435,6 +442,8 @@ async def run(backend: str, trainees: int, pg_url: str | None, verbose: bool) ->
         def after(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             slowest.append((time.perf_counter() - began.pop(), " ".join(statement.split())))
 
+        meter = CpuMeter(db.engine)
+        await db.engine.dispose()  # the sweep's connections are counted from here on
         event.listen(db.engine.sync_engine, "before_cursor_execute", before)
         event.listen(db.engine.sync_engine, "after_cursor_execute", after)
         clock = FrozenClock(NOW)
@@ -446,16 +455,20 @@ async def run(backend: str, trainees: int, pg_url: str | None, verbose: bool) ->
             statements.clear()
             slowest.clear()
             rss_before = reset_peak_rss()
+            cpu = meter.snapshot()
             tracemalloc.start()
             started = time.monotonic()
             report = await run_sweep(services)
             took = time.monotonic() - started
+            process_cpu, server_cpu = meter.since(cpu)
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             rss_growth = peak_rss() - rss_before
             kinds = {s: statements.count(s) for s in sorted(set(statements))}
+            server = "" if server_cpu is None else f" + {server_cpu:.2f} s of the server's"
             print(
-                f"  {label}: {took:.2f} s, {len(statements)} statements {kinds}, "
+                f"  {label}: {took:.2f} s (CPU {process_cpu:.2f} s{server}), "
+                f"{len(statements)} statements {kinds}, "
                 f"peak Python allocations {peak / 2**20:.1f} MiB, "
                 f"peak RSS growth {rss_growth / 1024:.1f} MiB"
             )
