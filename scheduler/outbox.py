@@ -104,7 +104,11 @@ class Claimed:
 
 # The rows a sender looks at: the claim's partial index (storage/models/outbox.py) holds these
 # only. Literal values, so that SQLite sees the index's own condition in the query.
-WAITING = _T.c.status.in_([literal_column("'pending'"), literal_column("'sending'")])
+def _waiting(t: Any = _T) -> Any:
+    return t.c.status.in_([literal_column("'pending'"), literal_column("'sending'")])
+
+
+WAITING = _waiting()
 
 
 def _due(now: datetime, t: Any = _T) -> Any:
@@ -131,7 +135,9 @@ def _claimable(now: datetime, quiet_end: datetime | None, owner: str) -> Any:
     row about the same subject to the same recipient waits, nor while another live sender is
     sending to that recipient: a recipient reads the notices of a subject in the order of the
     changes that caused them, whichever sender sends them (those that went stale meanwhile are
-    dropped at send time). Each condition is one index probe by recipient per row.
+    dropped at send time). The order conditions are one probe each of the partial index of the
+    waiting rows by recipient and subject (storage/models/outbox.py), whatever the planner knows
+    of the table.
     """
     older, later, busy = _T.alias("older"), _T.alias("later"), _T.alias("busy")
     carried = and_(
@@ -142,6 +148,7 @@ def _claimable(now: datetime, quiet_end: datetime | None, owner: str) -> Any:
                 later.c.account_id == _T.c.account_id,
                 later.c.subject == _T.c.subject,
                 later.c.id > _T.c.id,
+                _waiting(later),
                 _may_go(now, quiet_end, later),
             )
         ),
@@ -151,14 +158,16 @@ def _claimable(now: datetime, quiet_end: datetime | None, owner: str) -> Any:
         ~exists(
             select(1).where(
                 older.c.account_id == _T.c.account_id,
-                older.c.id < _T.c.id,
                 older.c.subject == _T.c.subject,
+                older.c.id < _T.c.id,
+                _waiting(older),
                 _due(now, older),
             )
         ),
-        ~exists(
-            select(1).where(
-                busy.c.account_id == _T.c.account_id,
+        # The recipients another live sender is sending to: one set per claim (the rows being
+        # sent are few), not a probe per row.
+        _T.c.account_id.not_in(
+            select(busy.c.account_id).where(
                 busy.c.status == "sending",
                 busy.c.lease_until >= now,
                 busy.c.lease_owner != owner,

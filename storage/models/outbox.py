@@ -59,6 +59,15 @@ class OutboxMessage(SQLModel, table=True):
             sqlite_where=text(WAITING),
             postgresql_where=text(WAITING),
         ),
+        # The claim's probes: a recipient's waiting rows about a subject, in queue order.
+        Index(
+            "ix_outbox_waiting_by_account",
+            "account_id",
+            "subject",
+            "id",
+            sqlite_where=text(WAITING),
+            postgresql_where=text(WAITING),
+        ),
         Index(None, "kind", "subject"),
     )
 

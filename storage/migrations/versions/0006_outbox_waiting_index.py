@@ -1,4 +1,4 @@
-"""outbox: the sender's claim reads a partial index of the waiting rows in deadline order
+"""outbox: partial indexes of the waiting rows for the sender's claim
 
 Revision ID: 0006_outbox_waiting
 Revises: 0005_miniapp
@@ -29,6 +29,15 @@ def upgrade() -> None:
         sqlite_where=sa.text(WAITING),
         postgresql_where=sa.text(WAITING),
     )
+    # The claim's probes per row: the recipient's waiting rows about the subject, older or later.
+    op.create_index(
+        "ix_outbox_waiting_by_account",
+        "outbox",
+        ["account_id", "subject", "id"],
+        unique=False,
+        sqlite_where=sa.text(WAITING),
+        postgresql_where=sa.text(WAITING),
+    )
     # Leases that ran out are found through the new index (or the status index's prefix).
     op.drop_index("ix_outbox_status_lease_until", table_name="outbox")
 
@@ -36,6 +45,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.create_index(
         "ix_outbox_status_lease_until", "outbox", ["status", "lease_until"], unique=False
+    )
+    op.drop_index(
+        "ix_outbox_waiting_by_account",
+        table_name="outbox",
+        sqlite_where=sa.text(WAITING),
+        postgresql_where=sa.text(WAITING),
     )
     op.drop_index(
         "ix_outbox_waiting",
