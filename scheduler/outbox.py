@@ -135,9 +135,8 @@ def _claimable(now: datetime, quiet_end: datetime | None, owner: str) -> Any:
     row about the same subject to the same recipient waits, nor while another live sender is
     sending to that recipient: a recipient reads the notices of a subject in the order of the
     changes that caused them, whichever sender sends them (those that went stale meanwhile are
-    dropped at send time). The order conditions are one probe each of the partial index of the
-    waiting rows by recipient and subject (storage/models/outbox.py), whatever the planner knows
-    of the table.
+    dropped at send time). The order conditions are one probe each of the index by recipient,
+    subject and id (storage/models/outbox.py), whatever the planner knows of the table.
     """
     older, later, busy = _T.alias("older"), _T.alias("later"), _T.alias("busy")
     carried = and_(

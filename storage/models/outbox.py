@@ -29,7 +29,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(sa_type=String(200))
-    account_id: int = Field(foreign_key="account.id", index=True)
+    account_id: int = Field(foreign_key="account.id")
     kind: str = Field(max_length=48)
     subject: str | None = Field(default=None, max_length=64)  # e.g. "application:17"
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
@@ -59,15 +59,9 @@ class OutboxMessage(SQLModel, table=True):
             sqlite_where=text(WAITING),
             postgresql_where=text(WAITING),
         ),
-        # The claim's probes: a recipient's waiting rows about a subject, in queue order.
-        Index(
-            "ix_outbox_waiting_by_account",
-            "account_id",
-            "subject",
-            "id",
-            sqlite_where=text(WAITING),
-            postgresql_where=text(WAITING),
-        ),
+        # A recipient's rows, by subject in queue order: the claim's probes for the order of
+        # one subject's notices.
+        Index(None, "account_id", "subject", "id"),
         Index(None, "kind", "subject"),
     )
 

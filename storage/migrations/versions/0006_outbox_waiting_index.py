@@ -29,15 +29,15 @@ def upgrade() -> None:
         sqlite_where=sa.text(WAITING),
         postgresql_where=sa.text(WAITING),
     )
-    # The claim's probes per row: the recipient's waiting rows about the subject, older or later.
+    # The claim's probes per row: the recipient's rows about the subject, older or later. It
+    # serves what the index on account_id alone served.
     op.create_index(
-        "ix_outbox_waiting_by_account",
+        "ix_outbox_account_id_subject_id",
         "outbox",
         ["account_id", "subject", "id"],
         unique=False,
-        sqlite_where=sa.text(WAITING),
-        postgresql_where=sa.text(WAITING),
     )
+    op.drop_index("ix_outbox_account_id", table_name="outbox")
     # Leases that ran out are found through the new index (or the status index's prefix).
     op.drop_index("ix_outbox_status_lease_until", table_name="outbox")
 
@@ -46,12 +46,8 @@ def downgrade() -> None:
     op.create_index(
         "ix_outbox_status_lease_until", "outbox", ["status", "lease_until"], unique=False
     )
-    op.drop_index(
-        "ix_outbox_waiting_by_account",
-        table_name="outbox",
-        sqlite_where=sa.text(WAITING),
-        postgresql_where=sa.text(WAITING),
-    )
+    op.create_index("ix_outbox_account_id", "outbox", ["account_id"], unique=False)
+    op.drop_index("ix_outbox_account_id_subject_id", table_name="outbox")
     op.drop_index(
         "ix_outbox_waiting",
         table_name="outbox",
