@@ -2,7 +2,7 @@
 PostgreSQL.
 
     .venv/bin/python -m bench.sweep_bench [--trainees 100000] [--backends sqlite,postgresql]
-                                          [--pg URL]
+                                          [--pg URL] [--no-tracemalloc]
 
 The world is loaded with bulk inserts (no password hashing, no encryption: the sweep reads
 neither). At the moment of the sweep (10:00 Asia/Shanghai, after the digest time) everything is
@@ -421,7 +421,9 @@ def peak_rss() -> int:
     return _status("VmHWM")
 
 
-async def run(backend: str, trainees: int, pg_url: str | None, verbose: bool) -> None:
+async def run(
+    backend: str, trainees: int, pg_url: str | None, verbose: bool, memory: bool = True
+) -> None:
     async with database(backend, pg_url) as db:
         started = time.monotonic()
         groups = await load(db, trainees)
@@ -456,12 +458,13 @@ async def run(backend: str, trainees: int, pg_url: str | None, verbose: bool) ->
             slowest.clear()
             rss_before = reset_peak_rss()
             cpu = meter.snapshot()
-            tracemalloc.start()
+            if memory:
+                tracemalloc.start()
             started = time.monotonic()
             report = await run_sweep(services)
             took = time.monotonic() - started
             process_cpu, server_cpu = meter.since(cpu)
-            _, peak = tracemalloc.get_traced_memory()
+            _, peak = tracemalloc.get_traced_memory() if memory else (0, 0)
             tracemalloc.stop()
             rss_growth = peak_rss() - rss_before
             kinds = {s: statements.count(s) for s in sorted(set(statements))}
@@ -485,6 +488,11 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--verbose", action="store_true", help="show the slowest statements")
     parser.add_argument(
+        "--no-tracemalloc",
+        action="store_true",
+        help="time the sweeps without tracing allocations (which slows Python down about twice)",
+    )
+    parser.add_argument(
         "--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     )
     args = parser.parse_args()
@@ -495,7 +503,9 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     for backend in args.backends.split(","):
-        asyncio.run(run(backend, args.trainees, args.pg, args.verbose))
+        asyncio.run(
+            run(backend, args.trainees, args.pg, args.verbose, memory=not args.no_tracemalloc)
+        )
 
 
 if __name__ == "__main__":
