@@ -2,7 +2,7 @@
 PostgreSQL.
 
     .venv/bin/python -m bench.sweep_bench [--trainees 100000] [--backends sqlite,postgresql]
-                                          [--pg URL]
+                                          [--pg URL] [--no-tracemalloc]
 
 The world is loaded with bulk inserts (no password hashing, no encryption: the sweep reads
 neither). At the moment of the sweep (10:00 Asia/Shanghai, after the digest time) everything is
@@ -12,7 +12,10 @@ whose lock has passed, results whose confirmation period has passed (with the me
 carried their accept buttons), trainings without years, and every base and commission with
 something waiting. Statements are counted with an SQLAlchemy `before_cursor_execute` listener;
 memory is the peak of Python allocations (tracemalloc) and the peak growth of the process's
-resident memory during the sweep (Linux: VmHWM after resetting it).
+resident memory during the sweep (Linux: VmHWM after resetting it). CPU time is counted for this
+process and, on PostgreSQL on this host, for the server processes serving it (`bench/cpu.py`):
+on a machine shared with other work it varies far less than the wall-clock time. On PostgreSQL
+the loaded tables are analysed before the sweep, as autovacuum keeps them in a live database.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
 
+from bench.cpu import CpuMeter
 from bench.pg import database
 from bot.config import Settings
 from bot.fsm_storage import SqlStorage
@@ -417,10 +421,15 @@ def peak_rss() -> int:
     return _status("VmHWM")
 
 
-async def run(backend: str, trainees: int, pg_url: str | None, verbose: bool) -> None:
+async def run(
+    backend: str, trainees: int, pg_url: str | None, verbose: bool, memory: bool = True
+) -> None:
     async with database(backend, pg_url) as db:
         started = time.monotonic()
         groups = await load(db, trainees)
+        if backend == "postgresql":
+            async with db.engine.begin() as conn:
+                await conn.execute(text("ANALYZE"))
         print(f"\n[{backend}] loaded in {time.monotonic() - started:.0f} s:")
         for name, count in groups.items():
             print(f"  {count:>7,}  {name}")
@@ -435,6 +444,8 @@ async def run(backend: str, trainees: int, pg_url: str | None, verbose: bool) ->
         def after(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             slowest.append((time.perf_counter() - began.pop(), " ".join(statement.split())))
 
+        meter = CpuMeter(db.engine)
+        await db.engine.dispose()  # the sweep's connections are counted from here on
         event.listen(db.engine.sync_engine, "before_cursor_execute", before)
         event.listen(db.engine.sync_engine, "after_cursor_execute", after)
         clock = FrozenClock(NOW)
@@ -446,16 +457,21 @@ async def run(backend: str, trainees: int, pg_url: str | None, verbose: bool) ->
             statements.clear()
             slowest.clear()
             rss_before = reset_peak_rss()
-            tracemalloc.start()
+            cpu = meter.snapshot()
+            if memory:
+                tracemalloc.start()
             started = time.monotonic()
             report = await run_sweep(services)
             took = time.monotonic() - started
-            _, peak = tracemalloc.get_traced_memory()
+            process_cpu, server_cpu = meter.since(cpu)
+            _, peak = tracemalloc.get_traced_memory() if memory else (0, 0)
             tracemalloc.stop()
             rss_growth = peak_rss() - rss_before
             kinds = {s: statements.count(s) for s in sorted(set(statements))}
+            server = "" if server_cpu is None else f" + {server_cpu:.2f} s of the server's"
             print(
-                f"  {label}: {took:.2f} s, {len(statements)} statements {kinds}, "
+                f"  {label}: {took:.2f} s (CPU {process_cpu:.2f} s{server}), "
+                f"{len(statements)} statements {kinds}, "
                 f"peak Python allocations {peak / 2**20:.1f} MiB, "
                 f"peak RSS growth {rss_growth / 1024:.1f} MiB"
             )
@@ -472,6 +488,11 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--verbose", action="store_true", help="show the slowest statements")
     parser.add_argument(
+        "--no-tracemalloc",
+        action="store_true",
+        help="time the sweeps without tracing allocations (which slows Python down about twice)",
+    )
+    parser.add_argument(
         "--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     )
     args = parser.parse_args()
@@ -482,7 +503,9 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     for backend in args.backends.split(","):
-        asyncio.run(run(backend, args.trainees, args.pg, args.verbose))
+        asyncio.run(
+            run(backend, args.trainees, args.pg, args.verbose, memory=not args.no_tracemalloc)
+        )
 
 
 if __name__ == "__main__":

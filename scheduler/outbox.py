@@ -43,7 +43,18 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramRetryAfter,
 )
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import (
+    Integer,
+    all_,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,6 +102,15 @@ class Claimed:
     target_message_id: int | None = None  # for an edit
 
 
+# The rows a sender looks at: the claim's partial index (storage/models/outbox.py) holds these
+# only. Literal values, so that SQLite sees the index's own condition in the query.
+def _waiting(t: Any = _T) -> Any:
+    return t.c.status.in_([literal_column("'pending'"), literal_column("'sending'")])
+
+
+WAITING = _waiting()
+
+
 def _due(now: datetime, t: Any = _T) -> Any:
     pending = and_(t.c.status == "pending", or_(t.c.not_before.is_(None), t.c.not_before <= now))
     lease_lost = and_(t.c.status == "sending", t.c.lease_until < now)
@@ -115,7 +135,8 @@ def _claimable(now: datetime, quiet_end: datetime | None, owner: str) -> Any:
     row about the same subject to the same recipient waits, nor while another live sender is
     sending to that recipient: a recipient reads the notices of a subject in the order of the
     changes that caused them, whichever sender sends them (those that went stale meanwhile are
-    dropped at send time). Each condition is one index probe by recipient per row.
+    dropped at send time). The order conditions are one probe each of the index by recipient,
+    subject and id (storage/models/outbox.py), whatever the planner knows of the table.
     """
     older, later, busy = _T.alias("older"), _T.alias("later"), _T.alias("busy")
     carried = and_(
@@ -126,6 +147,7 @@ def _claimable(now: datetime, quiet_end: datetime | None, owner: str) -> Any:
                 later.c.account_id == _T.c.account_id,
                 later.c.subject == _T.c.subject,
                 later.c.id > _T.c.id,
+                _waiting(later),
                 _may_go(now, quiet_end, later),
             )
         ),
@@ -135,14 +157,16 @@ def _claimable(now: datetime, quiet_end: datetime | None, owner: str) -> Any:
         ~exists(
             select(1).where(
                 older.c.account_id == _T.c.account_id,
-                older.c.id < _T.c.id,
                 older.c.subject == _T.c.subject,
+                older.c.id < _T.c.id,
+                _waiting(older),
                 _due(now, older),
             )
         ),
-        ~exists(
-            select(1).where(
-                busy.c.account_id == _T.c.account_id,
+        # The recipients another live sender is sending to: one set per claim (the rows being
+        # sent are few), not a probe per row.
+        _T.c.account_id.not_in(
+            select(busy.c.account_id).where(
                 busy.c.status == "sending",
                 busy.c.lease_until >= now,
                 busy.c.lease_owner != owner,
@@ -367,10 +391,20 @@ class OutboxSender:
             now, settings.quiet_hours_start, settings.quiet_hours_end, settings.tz
         )
         claimable = _claimable(now, quiet_end, self.owner)
-        conditions = [claimable]
+        postgres = self.services.db.backend == "postgresql"
+        conditions = [WAITING, claimable]
         if held | cooling:
-            # Their chats wait for the per-chat limit: leave their rows to a later claim.
-            conditions.append(_T.c.account_id.not_in(sorted(held | cooling)))
+            # Their chats wait for the per-chat limit: leave their rows to a later claim. On
+            # PostgreSQL one array parameter, whatever their number (a list of thousands of
+            # parameters would be a new statement to prepare and plan at every claim).
+            skip = sorted(held | cooling)
+            if postgres:
+                ids = bindparam("skip", skip, type_=postgresql.ARRAY(Integer))
+                conditions.append(_T.c.account_id != all_(ids))
+            else:
+                conditions.append(_T.c.account_id.not_in(skip))
+        # Nearest deadline first: the order of the partial index on (deadline_at, id), so the
+        # claim reads the waiting rows from its start and stops at `limit`.
         pick = (
             select(_T.c.id)
             .where(*conditions)
@@ -395,12 +429,16 @@ class OutboxSender:
         )
         waiting: set[int] = set()
         if len(rows) < limit and cooling:
+            among = (
+                _T.c.account_id
+                == any_(bindparam("cooling", sorted(cooling), type_=postgresql.ARRAY(Integer)))
+                if postgres
+                else _T.c.account_id.in_(sorted(cooling))
+            )
             waiting = set(
                 (
                     await session.scalars(
-                        select(_T.c.account_id)
-                        .where(claimable, _T.c.account_id.in_(sorted(cooling)))
-                        .distinct()
+                        select(_T.c.account_id).where(WAITING, claimable, among).distinct()
                     )
                 ).all()
             )

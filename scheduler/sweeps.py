@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, literal, or_, select, update
+from sqlalchemy import and_, case, exists, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
@@ -112,6 +112,16 @@ def _key(*parts: ColumnElement[Any] | str) -> ColumnElement[str]:
     return out
 
 
+async def _prepare(session: AsyncSession) -> None:
+    """On PostgreSQL, no JIT compilation in a sweep's transaction. Its statements touch up to a
+    few hundred thousand rows, enough for the planner's cost to pass `jit_above_cost`, and
+    compiling them with inlining and optimisation costs more than running them (0.6 s of the
+    closing-batch reminder's 1.5 s over 100,000 trainees)."""
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
+
+
 # --- timed transitions ---------------------------------------------------------------------
 
 
@@ -123,6 +133,7 @@ async def _chunks(
     while True:
 
         async def work(session: AsyncSession) -> int:
+            await _prepare(session)
             ctx = services.ctx(session)
             ctx.clock = FrozenClock(now)
             return len(await step(ctx))
@@ -204,10 +215,12 @@ async def apply_closing(session: AsyncSession, now: datetime, cfg: SweepConfig) 
             acc.is_active,
             or_(acc.program == batch.program, acc.program.is_(None)),
             or_(acc.created_at.is_(None), acc.created_at <= began),
-            _bound(acc.id),
-            _not_muted(acc.id, R.APPLY_PROFILE),
+            # Most trainees have an application: that probe first (SQLite evaluates the terms
+            # in this order), the profile's modules only for the others.
             ~other,
             ~R.profile_complete(acc.id),
+            _bound(acc.id),
+            _not_muted(acc.id, R.APPLY_PROFILE),
         )
         out[R.APPLY_PROFILE] += await enqueue_select(session, incomplete)
     return out
@@ -287,18 +300,27 @@ async def lock_ending(session: AsyncSession, now: datetime, cfg: SweepConfig) ->
     One reminder per base and moment: results sent together end their lock together."""
     a, staff = Application, aliased(Account)
     off = int(cfg.lock_offset.total_seconds())
-    ending = (
-        select(staff.id.label("staff_id"), a.base_id, a.acceptable_at)
+    # The moments first (a range of the status index), then their bases' staff by base: the
+    # other way round, SQLite reads the range once per staff account.
+    moments = (
+        select(a.base_id, a.acceptable_at)
         .distinct()
-        .join(staff, and_(staff.base_id == a.base_id, staff.role == Role.BASE, staff.is_active))
         .where(
             a.status == S.SENT,
             a.acceptable_at > now,
             a.acceptable_at <= now + cfg.lock_offset,
             epoch_seconds(a.sent_at) + off <= epoch_seconds(a.acceptable_at),
-            _bound(staff.id),
-            _not_muted(staff.id, R.LOCK_ENDING),
         )
+        .subquery("moments")
+    )
+    ending = (
+        select(staff.id.label("staff_id"), moments.c.base_id, moments.c.acceptable_at)
+        .select_from(moments)
+        .join(
+            staff,
+            and_(staff.base_id == moments.c.base_id, staff.role == Role.BASE, staff.is_active),
+        )
+        .where(_bound(staff.id), _not_muted(staff.id, R.LOCK_ENDING))
         .subquery()
     )
     rows = select(
@@ -514,7 +536,11 @@ async def run_sweep(services: Services, *, now: datetime | None = None) -> Sweep
     report.add("transition:offers_expired", await _chunks(services, now, deadlines.expire_offers))
 
     async def step(name: str | None, fn: Callable[..., Awaitable[Any]]) -> None:
-        result = await services.db.run(lambda session: fn(session, now, cfg))
+        async def work(session: AsyncSession) -> Any:
+            await _prepare(session)
+            return await fn(session, now, cfg)
+
+        result = await services.db.run(work)
         for key, n in result.items() if name is None else [(name, result)]:
             report.add(key, n)
 

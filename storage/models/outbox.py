@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.models._base import required_when, short, when
+
+WAITING = "status IN ('pending', 'sending')"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -27,7 +29,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(sa_type=String(200))
-    account_id: int = Field(foreign_key="account.id", index=True)
+    account_id: int = Field(foreign_key="account.id")
     kind: str = Field(max_length=48)
     subject: str | None = Field(default=None, max_length=64)  # e.g. "application:17"
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
@@ -47,9 +49,19 @@ class OutboxMessage(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
-        # The sender's claim: due rows nearest deadline first; and leases that ran out.
+        # The rows waiting by status (the sweeps' supersede, the metrics), and the sender's
+        # claim: the waiting rows only (also those whose lease ran out), nearest deadline first.
         Index(None, "status", "deadline_at", "id"),
-        Index(None, "status", "lease_until"),
+        Index(
+            "ix_outbox_waiting",
+            "deadline_at",
+            "id",
+            sqlite_where=text(WAITING),
+            postgresql_where=text(WAITING),
+        ),
+        # A recipient's rows, by subject in queue order: the claim's probes for the order of
+        # one subject's notices.
+        Index(None, "account_id", "subject", "id"),
         Index(None, "kind", "subject"),
     )
 
