@@ -50,6 +50,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
+    func,
     literal_column,
     or_,
     select,
@@ -412,9 +413,15 @@ class OutboxSender:
             .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it (one writer)
         )
+        # PostgreSQL may run an `IN (subquery)` again for each row it scans, and a rerun of a
+        # LIMITed SKIP LOCKED pick returns other rows: one claim then took every due row.
+        # `= ANY(ARRAY(pick))` runs the pick once.
+        chosen = (
+            _T.c.id == any_(func.array(pick.scalar_subquery())) if postgres else _T.c.id.in_(pick)
+        )
         result = await session.execute(
             update(_T)
-            .where(_T.c.id.in_(pick), *conditions)
+            .where(chosen, *conditions)
             .values(
                 status="sending",
                 lease_owner=self.owner,
