@@ -9,25 +9,27 @@ The first dropped update of a flood gets one notice to slow down (a message, or 
 press) in the user's language; the rest are dropped silently (a press still gets its answer,
 with the same toast). A dropped update is still marked handled in the update log, so a replay
 from the inbox or a redelivery never runs it later; the marks of a flood are written together,
-a few statements for a hundred updates (`HandledMarks`).
+a few statements for a hundred updates (a `storage.db.GroupCommit`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Translator, normalize_locale
 from bot.rates import Cells, LocalCells, RedisCells
 from bot.services import Services
 from bot.unit import SendLater, send_call
+from storage.db import GroupCommit
 from storage.models import TelegramUser, UpdateLog
 from storage.upsert import dialect_insert
 
@@ -40,63 +42,21 @@ MARK_GATHER_SECONDS = 0.05
 NOTICE_MAX_WAIT = 5.0
 
 
-class HandledMarks:
-    """Dropped updates marked handled in the update log, many per statement (a group commit:
-    each caller returns once its mark is written)."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self._pending: list[tuple[int, asyncio.Future[None]]] = []
-        self._task: asyncio.Task[None] | None = None
-        self.statements = 0
-
-    async def mark(self, update_id: int) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((update_id, future))
-        if self._task is None:
-            self._task = asyncio.create_task(self._write_all(), name="flood-marks")
-        await future
-
-    async def _write_all(self) -> None:
-        try:
-            while self._pending:
-                await asyncio.sleep(MARK_GATHER_SECONDS)
-                batch, self._pending = self._pending, []
-                try:
-                    await self._write(sorted({update_id for update_id, _ in batch}))
-                except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                else:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_result(None)
-        finally:
-            self._task = None
-
-    async def _write(self, update_ids: list[int]) -> None:
-        now = self.services.clock.now()
-        async with self.services.db.transaction() as session:
-            stmt = (
-                dialect_insert(session)(UpdateLog.__table__)
-                .values(
-                    [
-                        {
-                            "update_id": update_id,
-                            "handled_at": now,
-                            "replies_enc": None,
-                            "reply_after": None,
-                            "replies_sent": 0,
-                            "reply_attempts": 0,
-                        }
-                        for update_id in update_ids
-                    ]
-                )
-                .on_conflict_do_nothing(index_elements=["update_id"])
-            )
-            await session.execute(stmt)
-        self.statements += 1
+async def mark_handled(session: AsyncSession, update_ids: list[int], now: datetime) -> None:
+    """Dropped updates marked handled in the update log, one statement for many."""
+    rows = [
+        {
+            "update_id": update_id,
+            "handled_at": now,
+            "replies_enc": None,
+            "reply_after": None,
+            "replies_sent": 0,
+            "reply_attempts": 0,
+        }
+        for update_id in sorted(set(update_ids))
+    ]
+    stmt = dialect_insert(session)(UpdateLog.__table__).values(rows)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["update_id"]))
 
 
 def counted_user(event: Update, data: dict[str, Any]) -> User | None:
@@ -111,7 +71,11 @@ class FloodControl(BaseMiddleware):
     def __init__(self, services: Services, cells: Cells) -> None:
         self.services = services
         self.cells = cells
-        self.marks = HandledMarks(services)
+        self.marks: GroupCommit[int] = GroupCommit(
+            services.db,
+            lambda session, ids: mark_handled(session, ids, services.clock.now()),
+            gather_seconds=MARK_GATHER_SECONDS,
+        )
         self.dropped = 0
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -124,7 +88,7 @@ class FloodControl(BaseMiddleware):
         notify = await self.cells.once(
             f"notice:{user.id}", self.services.settings.flood_notice_every_seconds
         )
-        await self.marks.mark(event.update_id)
+        await self.marks.add(event.update_id)
         if notify:
             log.info("user %s is flooding; updates dropped for a while", user.id)
         await self._tell(data["bot"], event, user, notify)

@@ -322,13 +322,18 @@ class GroupCommit(Generic[T]):
     """Small writes of many tasks, many in one transaction (a group commit): `add` returns once
     its item is written. Nothing waits on purpose: the items that come while one transaction is
     being written go together in the next, so under load one transaction carries many and alone
-    an item is written at once."""
+    an item is written at once; with `gather_seconds`, a transaction waits that long for more."""
 
     def __init__(
-        self, db: Database, write: Callable[[AsyncSession, list[T]], Awaitable[None]]
+        self,
+        db: Database,
+        write: Callable[[AsyncSession, list[T]], Awaitable[None]],
+        *,
+        gather_seconds: float = 0.0,
     ) -> None:
         self.db = db
         self.write = write
+        self.gather_seconds = gather_seconds
         self.transactions = 0
         self._pending: list[tuple[T, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
@@ -343,6 +348,8 @@ class GroupCommit(Generic[T]):
     async def _write_all(self) -> None:
         try:
             while self._pending:
+                if self.gather_seconds:
+                    await asyncio.sleep(self.gather_seconds)
                 batch, self._pending = self._pending, []
                 try:
                     async with self.db.transaction() as session:
