@@ -4,10 +4,29 @@ the staff consoles and the trainee screens each build their own `Env` from the u
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from aiogram import BaseMiddleware, Router
+from aiogram import BaseMiddleware, Bot, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject
+
+from bot.i18n import Translator
+from workflow.actor import Actor
+from workflow.context import Ctx
+
+
+@dataclass
+class UpdateParts:
+    """What every screen's `env` holds: the update's context, who acts, their translator, the
+    dialog state and the bot."""
+
+    ctx: Ctx
+    actor: Actor
+    i18n: Translator
+    state: FSMContext
+    bot: Bot
+
 
 Build = Callable[[dict[str, Any]], Awaitable[Any]]
 

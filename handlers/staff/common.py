@@ -4,7 +4,6 @@ a new message for a command), dialog states for typed values, and small text hel
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +21,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_data import Id, Word, one_of
-from bot.handler_env import router_with_env
+from bot.handler_env import UpdateParts, router_with_env
 from bot.i18n import Translator
 from bot.staff import need
 from workflow.actor import Actor
@@ -52,15 +51,8 @@ class HistCb(CallbackData, prefix="sth"):
     id: Id
 
 
-@dataclass
-class Env:
+class Env(UpdateParts):
     """The parts of an update a staff screen needs."""
-
-    ctx: Ctx
-    actor: Actor
-    i18n: Translator
-    state: FSMContext
-    bot: Bot
 
     def t(self, key: str, /, **params: Any) -> str:
         return self.i18n(f"staff.{key}", **params)

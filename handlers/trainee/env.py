@@ -7,26 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import Bot, Router
-from aiogram.fsm.context import FSMContext
+from aiogram import Router
 
-from bot.handler_env import router_with_env
-from bot.i18n import Translator
+from bot.handler_env import UpdateParts, router_with_env
 from bot.services import Services
 from handlers.trainee.ui import trainee_only
-from workflow.actor import Actor
-from workflow.context import Ctx
 
 
 @dataclass
-class Env:
+class Env(UpdateParts):
     """The parts of an update a trainee screen needs."""
 
-    ctx: Ctx
-    actor: Actor
-    i18n: Translator
-    state: FSMContext
-    bot: Bot
     services: Services
 
 
